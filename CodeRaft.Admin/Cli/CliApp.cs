@@ -1,0 +1,72 @@
+using System.CommandLine;
+using CodeRaft.Admin.Infrastructure.Hosting;
+
+namespace CodeRaft.Admin.Cli;
+
+/// <summary>
+/// The operations CLI (CONTRACTS §2). Exit codes: 0 success, 1 the check failed, 2 usage or configuration error.
+/// Errors are one sentence on stderr; results go to stdout.
+/// </summary>
+public static class CliApp
+{
+    /// <summary>The top-level command groups. Each feature adds its group here.</summary>
+    private static readonly Func<Command>[] _groups =
+    [
+        KeysCommands.Create,
+    ];
+
+    public static bool IsCommand(string[] args) =>
+        args.Length > 0 && (args[0] is "--help" or "-h" or "-?" or "help" || _groups.Any(g => g().Name == args[0]));
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        output ??= Console.Out;
+        error ??= Console.Error;
+        var root = new RootCommand("CodeRaft.Admin operations. Run without a command to start the portal.");
+        foreach (var group in _groups)
+        {
+            root.Subcommands.Add(group());
+        }
+
+        if (args is ["help", .. var rest])
+        {
+            args = [.. rest, "--help"];
+        }
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            await error.WriteLineAsync(Sentence(parsed.Errors[0].Message) + " Run with --help for usage.");
+            return AdminStartupException.ConfigurationError;
+        }
+
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (AdminStartupException ex)
+        {
+            await error.WriteLineAsync(ex.Message);
+            return ex.ExitCode;
+        }
+        catch (CliUsageException ex)
+        {
+            await error.WriteLineAsync(ex.Message);
+            return AdminStartupException.ConfigurationError;
+        }
+        catch (OperationCanceledException)
+        {
+            await error.WriteLineAsync("Cancelled.");
+            return AdminStartupException.CheckFailed;
+        }
+    }
+
+    private static string Sentence(string message)
+    {
+        message = message.Trim();
+        return message.EndsWith('.') ? message : message + ".";
+    }
+}
+
+/// <summary>Bad input to a command: printed as one sentence, exit code 2, nothing changed.</summary>
+public sealed class CliUsageException(string message) : Exception(message);

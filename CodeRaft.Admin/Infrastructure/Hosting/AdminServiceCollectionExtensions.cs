@@ -1,0 +1,106 @@
+using System.Security.Authentication;
+using CodeRaft.Admin.Infrastructure.Data;
+using CodeRaft.Admin.Security.Encryption;
+using CodeRaft.Admin.Security.Logging;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+
+namespace CodeRaft.Admin.Infrastructure.Hosting;
+
+public static class AdminServiceCollectionExtensions
+{
+    /// <summary>Everything the server needs. Feature registrations (AddXxx) are called from here.</summary>
+    public static WebApplicationBuilder AddAdminServices(this WebApplicationBuilder builder)
+    {
+        builder.Logging.AddAdminRedaction();
+        builder.Services.AddAdminCore();
+        builder.AddAdminHardening();
+
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        builder.Services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>Settings, store and encryption: shared by the server and the CLI.</summary>
+    public static IServiceCollection AddAdminCore(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => AdminSettings.FromConfiguration(
+            sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>()));
+        services.AddSingleton<MasterSecretProvider>();
+        services.AddSingleton<KeyRing>();
+        services.AddSingleton<EncryptionService>();
+        services.AddSingleton<ProtectedPropertyInterceptor>();
+        services.AddSingleton<KeyRingStore>();
+        services.AddSingleton<DatabaseInitializer>();
+
+        // Both providers are registered; the configured one is chosen when the factory is first resolved, after
+        // configuration is final (tests and the CLI override it after registration).
+        services.AddDbContextFactory<SqliteAdminDbContext>((sp, options) => options
+            .UseSqlite(sp.GetRequiredService<AdminSettings>().ConnectionString)
+            .AddInterceptors(sp.GetRequiredService<ProtectedPropertyInterceptor>()));
+        services.AddDbContextFactory<PostgresAdminDbContext>((sp, options) => options
+            .UseNpgsql(sp.GetRequiredService<AdminSettings>().ConnectionString)
+            .AddInterceptors(sp.GetRequiredService<ProtectedPropertyInterceptor>()));
+        services.AddSingleton<IDbContextFactory<AdminDbContext>>(sp => sp.GetRequiredService<AdminSettings>().Provider switch
+        {
+            DatabaseProvider.Postgres => new AdminDbContextFactory<PostgresAdminDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAdminDbContext>>()),
+            _ => new AdminDbContextFactory<SqliteAdminDbContext>(sp.GetRequiredService<IDbContextFactory<SqliteAdminDbContext>>()),
+        });
+        return services;
+    }
+
+    private static void AddAdminHardening(this WebApplicationBuilder builder)
+    {
+        var maxBody = builder.Configuration.GetValue<long?>("Limits:MaxRequestBodyBytes") ?? 1024 * 1024;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = maxBody;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+            // When the portal terminates TLS itself: TLS 1.3 only.
+            kestrel.ConfigureHttpsDefaults(https => https.SslProtocols = SslProtocols.Tls13);
+        });
+
+        builder.Services.AddHsts(hsts =>
+        {
+            hsts.MaxAge = TimeSpan.FromDays(365);
+            hsts.IncludeSubDomains = true;
+            hsts.Preload = false;
+            if (!builder.Environment.IsDevelopment())
+            {
+                hsts.ExcludedHosts.Clear(); // the default exempts localhost; a production host name never is
+            }
+        });
+
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "__Host-coderaft-af";
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+        });
+
+        // Data Protection keys (cookies, antiforgery) live in the data directory, encrypted by the key ring.
+        builder.Services.AddDataProtection().SetApplicationName("CodeRaft.Admin");
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<AdminSettings, EncryptionService>((options, settings, encryption) =>
+        {
+            options.XmlRepository = new Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository(
+                new DirectoryInfo(Path.Combine(settings.DataDirectory, "data-protection-keys")), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            options.XmlEncryptor = new KeyRingXmlEncryptor(encryption);
+        });
+    }
+
+    private static void TryAddSingleton<T>(this IServiceCollection services, T instance)
+        where T : class
+    {
+        if (!services.Any(d => d.ServiceType == typeof(T)))
+        {
+            services.AddSingleton(instance);
+        }
+    }
+}
