@@ -15,8 +15,12 @@ public static class CliApp
         KeysCommands.Create,
     ];
 
+    /// <summary>
+    /// A first argument that is a word (not an option like <c>--urls</c>, not a <c>key=value</c> setting) is a
+    /// command. A mistyped command therefore fails with exit code 2 instead of silently starting the server.
+    /// </summary>
     public static bool IsCommand(string[] args) =>
-        args.Length > 0 && (args[0] is "--help" or "-h" or "-?" or "help" || _groups.Any(g => g().Name == args[0]));
+        args.Length > 0 && (args[0] is "--help" or "-h" or "-?" || (!args[0].StartsWith('-') && !args[0].Contains('=', StringComparison.Ordinal)));
 
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {

@@ -19,9 +19,28 @@ public static class AdminApplicationExtensions
 
         app.UseHsts();
         app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.Use(RefuseOversizedBodies);
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseAntiforgery();
         return app;
+    }
+
+    /// <summary>
+    /// Kestrel enforces MaxRequestBodySize only when a body is read, and a component endpoint may turn that into
+    /// a 400. A declared length over the limit is refused here, up front, with a plain 413. Chunked bodies are
+    /// still cut off by Kestrel while they are read.
+    /// </summary>
+    private static Task RefuseOversizedBodies(HttpContext context, RequestDelegate next)
+    {
+        var limit = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        if (limit is not null && context.Request.ContentLength > limit)
+        {
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return context.Response.WriteAsync($"The request body is larger than the limit of {limit} bytes.");
+        }
+
+        return next(context);
     }
 
     public static WebApplication MapAdmin(this WebApplication app)

@@ -14,7 +14,7 @@ public static class AdminRuntime
     {
         var settings = services.GetRequiredService<AdminSettings>();
         var secrets = services.GetRequiredService<MasterSecretProvider>();
-        secrets.ReadConfigured();
+        secrets.EnsureAvailable(settings);
         EnsureWritableDirectory(settings.DataDirectory);
         var secret = secrets.Resolve(settings);
         await services.GetRequiredService<DatabaseInitializer>().InitializeAsync(secret.Value, cancellationToken);

@@ -46,19 +46,24 @@ public sealed class MasterSecretProvider(IConfiguration configuration, ILogger<M
         return new MasterSecret(Validate(ReadSecretFile(path, FileSetting), FileSetting), MasterSecretSource.File, path);
     }
 
+    /// <summary>Refuses Production without a configured secret. Call before creating anything.</summary>
+    public void EnsureAvailable(AdminSettings settings)
+    {
+        if (ReadConfigured() is null && settings.IsProduction)
+        {
+            throw new AdminStartupException(
+                $"No master secret is configured: set the {EnvironmentVariable} environment variable or {FileSetting} (Production never generates one).");
+        }
+    }
+
     /// <summary>The configured secret; else, outside Production, the development secret (generated once).</summary>
     public MasterSecret Resolve(AdminSettings settings)
     {
+        EnsureAvailable(settings);
         var configured = ReadConfigured();
         if (configured is not null)
         {
             return configured;
-        }
-
-        if (settings.IsProduction)
-        {
-            throw new AdminStartupException(
-                $"No master secret is configured: set the {EnvironmentVariable} environment variable or {FileSetting} (Production never generates one).");
         }
 
         var path = Path.Combine(settings.DataDirectory, DevelopmentFileName);

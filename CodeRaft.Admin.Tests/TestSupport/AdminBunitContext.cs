@@ -1,0 +1,20 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using MudBlazor.Services;
+
+namespace CodeRaft.Admin.Tests.TestSupport;
+
+/// <summary>The shared bUnit context (STYLE.md §13): loose JS interop, MudBlazor services, server renderer info.</summary>
+public abstract class AdminBunitContext : BunitContext, IAsyncLifetime
+{
+    protected AdminBunitContext()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    Task IAsyncLifetime.DisposeAsync() => base.DisposeAsync().AsTask();
+}

@@ -1,0 +1,73 @@
+using CodeRaft.Admin.Infrastructure.Data;
+using CodeRaft.Admin.Infrastructure.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CodeRaft.Admin.Tests.TestSupport;
+
+/// <summary>
+/// The portal's real store (settings → key ring → migrations) without the web server, built exactly like the
+/// CLI builds it. One instance is one "process" of the portal against a data directory or database.
+/// </summary>
+public sealed class TestStore : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    private TestStore(ServiceProvider services) => _services = services;
+
+    public IServiceProvider Services => _services;
+
+    public IDbContextFactory<AdminDbContext> Contexts => _services.GetRequiredService<IDbContextFactory<AdminDbContext>>();
+
+    public T Get<T>()
+        where T : notnull => _services.GetRequiredService<T>();
+
+    public static async Task<TestStore> StartAsync(string dataDirectory, string masterSecret, string? postgresConnectionString = null, string environment = "Production")
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = dataDirectory,
+            ["CODERAFT_MASTER_SECRET"] = masterSecret,
+        };
+        if (postgresConnectionString is not null)
+        {
+            settings["Database:Provider"] = "Postgres";
+            settings["ConnectionStrings:Admin"] = postgresConnectionString;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddSingleton<IHostEnvironment>(new TestHostEnvironment(environment, dataDirectory))
+            .AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
+            .AddAdminCore()
+            .BuildServiceProvider();
+        try
+        {
+            await AdminRuntime.InitializeAsync(services);
+            return new TestStore(services);
+        }
+        catch
+        {
+            await services.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    private sealed class TestHostEnvironment(string name, string contentRoot) : IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = name;
+        public string ApplicationName { get; set; } = "CodeRaft.Admin";
+        public string ContentRootPath { get; set; } = contentRoot;
+        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
+    }
+}
