@@ -5,7 +5,7 @@ using CodeRaft.Admin.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace CodeRaft.Admin.Tests.Security.Encryption;
+namespace CodeRaft.Admin.Tests.Infrastructure.Data;
 
 /// <summary>The same store on a real PostgreSQL server (the PostgreSQL lane).</summary>
 [Collection(PostgresCollection.Name)]
@@ -25,6 +25,7 @@ public sealed class PostgresLaneTests(PostgresServer postgres) : IDisposable
 
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
         Assert.Equal(db.Database.GetMigrations(), await db.Database.GetAppliedMigrationsAsync());
+        Assert.False(db.Database.HasPendingModelChanges(), "the model changed without a PostgreSQL migration");
         var expected = db.Model.GetEntityTypes().Select(e => e.GetTableName()!).Order(StringComparer.Ordinal).ToList();
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
