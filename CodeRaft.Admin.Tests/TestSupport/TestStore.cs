@@ -27,34 +27,39 @@ public sealed class TestStore : IAsyncDisposable
 
     public static async Task<TestStore> StartAsync(string dataDirectory, string masterSecret, string? postgresConnectionString = null, string environment = "Production")
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Storage:DataDirectory"] = dataDirectory,
-            ["CODERAFT_MASTER_SECRET"] = masterSecret,
-        };
+        var settings = new Dictionary<string, string?> { ["CODERAFT_MASTER_SECRET"] = masterSecret };
         if (postgresConnectionString is not null)
         {
             settings["Database:Provider"] = "Postgres";
             settings["ConnectionStrings:Admin"] = postgresConnectionString;
         }
 
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection()
+        var store = CreateUninitialized(dataDirectory, settings, environment);
+        try
+        {
+            await AdminRuntime.InitializeAsync(store.Services);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The services only: nothing opened, nothing created.</summary>
+    public static TestStore CreateUninitialized(string dataDirectory, IDictionary<string, string?> settings, string environment = "Production")
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:DataDirectory"] = dataDirectory })
+            .AddInMemoryCollection(settings)
+            .Build();
+        return new TestStore(new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)
             .AddSingleton<IHostEnvironment>(new TestHostEnvironment(environment, dataDirectory))
             .AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
             .AddAdminCore()
-            .BuildServiceProvider();
-        try
-        {
-            await AdminRuntime.InitializeAsync(services);
-            return new TestStore(services);
-        }
-        catch
-        {
-            await services.DisposeAsync();
-            throw;
-        }
+            .BuildServiceProvider());
     }
 
     public async ValueTask DisposeAsync()
