@@ -3,6 +3,7 @@ using CodeRaft.Admin.Components.Layout;
 using CodeRaft.Admin.Components.Shared;
 using CodeRaft.Admin.Tests.TestSupport;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CodeRaft.Admin.Tests.Components.Layout;
 
@@ -18,7 +19,7 @@ public sealed class MainLayoutTests : AdminBunitContext
 
         var hrefs = layout.FindAll("[data-nav]").Select(a => a.GetAttribute("data-nav")).ToList();
         Assert.Equal(
-            ["/", "/users", "/api-keys", "/audit", "/account", "/settings/security", "/settings/network", "/settings/siem", "/settings/licenses"],
+            ["/", "/users", "/api-keys", "/audit", "/settings/security", "/settings/network", "/settings/siem", "/settings/licenses", "/account"],
             hrefs);
         Assert.Equal("true", layout.Find("#app-ready").GetAttribute("data-interactive"));
     }
@@ -26,24 +27,30 @@ public sealed class MainLayoutTests : AdminBunitContext
     [Fact]
     public void ThemeToggle_Click_SwitchesToDarkAndRemembersIt()
     {
-        var setItem = JSInterop.SetupVoid("localStorage.setItem", "coderaft-admin-theme", "dark");
+        var module = JSInterop.SetupModule("./js/theme.js");
+        var remember = module.SetupVoid("remember", "dark");
         var layout = RenderLayout(b => b.AddContent(0, "page"));
         Assert.Equal("light", layout.Find("#app-ready").GetAttribute("data-theme"));
 
         layout.Find("#theme-toggle").Click();
 
         Assert.Equal("dark", layout.Find("#app-ready").GetAttribute("data-theme"));
-        setItem.VerifyInvoke("localStorage.setItem");
+        remember.VerifyInvoke("remember");
     }
 
-    [Fact]
-    public void FirstRender_StoredDarkPreference_StartsDark()
+    [Theory]
+    [InlineData("dark", "dark")]
+    [InlineData("light", "light")]
+    [InlineData("<script>", "light")]
+    public void Prerender_ThemeCookie_SelectsTheme(string cookie, string expected)
     {
-        JSInterop.Setup<string?>("localStorage.getItem", "coderaft-admin-theme").SetResult("dark");
+        var httpContext = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        httpContext.Request.Headers.Cookie = $"coderaft-theme={Uri.EscapeDataString(cookie)}";
+        Services.GetRequiredService<Microsoft.AspNetCore.Http.IHttpContextAccessor>().HttpContext = httpContext;
 
         var layout = RenderLayout(b => b.AddContent(0, "page"));
 
-        layout.WaitForAssertion(() => Assert.Equal("dark", layout.Find("#app-ready").GetAttribute("data-theme")));
+        Assert.Equal(expected, layout.Find("#app-ready").GetAttribute("data-theme"));
     }
 
     [Fact]

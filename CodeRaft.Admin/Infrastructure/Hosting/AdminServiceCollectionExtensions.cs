@@ -21,6 +21,7 @@ public static class AdminServiceCollectionExtensions
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.AddHttpContextAccessor(); // prerender only (theme cookie); never read inside a circuit
         builder.Services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         return builder;
     }
