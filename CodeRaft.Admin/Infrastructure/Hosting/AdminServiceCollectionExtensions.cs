@@ -35,7 +35,6 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<MasterSecretProvider>();
         services.AddSingleton<KeyRing>();
         services.AddSingleton<EncryptionService>();
-        services.AddSingleton<ProtectedPropertyInterceptor>();
         services.AddSingleton<KeyRingStore>();
         services.AddSingleton<DatabaseInitializer>();
 
@@ -43,10 +42,10 @@ public static class AdminServiceCollectionExtensions
         // configuration is final (tests and the CLI override it after registration).
         services.AddDbContextFactory<SqliteAdminDbContext>((sp, options) => options
             .UseSqlite(sp.GetRequiredService<AdminSettings>().ConnectionString)
-            .AddInterceptors(sp.GetRequiredService<ProtectedPropertyInterceptor>()));
+            .AddInterceptors(ProtectedPropertyInterceptor.Instance));
         services.AddDbContextFactory<PostgresAdminDbContext>((sp, options) => options
             .UseNpgsql(sp.GetRequiredService<AdminSettings>().ConnectionString)
-            .AddInterceptors(sp.GetRequiredService<ProtectedPropertyInterceptor>()));
+            .AddInterceptors(ProtectedPropertyInterceptor.Instance));
         services.AddSingleton<IDbContextFactory<AdminDbContext>>(sp => sp.GetRequiredService<AdminSettings>().Provider switch
         {
             DatabaseProvider.Postgres => new AdminDbContextFactory<PostgresAdminDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAdminDbContext>>()),

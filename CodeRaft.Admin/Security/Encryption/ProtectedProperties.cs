@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -52,15 +53,24 @@ public static class ProtectedPropertyExtensions
 /// Encrypts protected properties when saving and decrypts them when an entity is materialized. Entities with
 /// protected properties must use client-generated keys: the row key is part of the AAD, so it must be known
 /// before the INSERT.
+/// One stateless instance serves every context: EF caches its internal services per interceptor instance, and
+/// the <see cref="EncryptionService"/> comes from the context's own application services.
 /// </summary>
-public sealed class ProtectedPropertyInterceptor(EncryptionService encryption) : ISaveChangesInterceptor, IMaterializationInterceptor
+public sealed class ProtectedPropertyInterceptor : ISaveChangesInterceptor, IMaterializationInterceptor
 {
+    public static ProtectedPropertyInterceptor Instance { get; } = new();
+
+    private ProtectedPropertyInterceptor()
+    {
+    }
+
     // Plaintext last read from or written to the database, per entity instance, to tell whether a value changed.
     private static readonly ConditionalWeakTable<object, Dictionary<string, string?>> _known = new();
 
     public object InitializedInstance(MaterializationInterceptionData materializationData, object entity)
     {
         var entityType = materializationData.EntityType;
+        var encryption = Encryption(materializationData.Context);
         foreach (var (shadow, clr) in entityType.ProtectedProperties())
         {
             var envelope = materializationData.GetPropertyValue<byte[]?>(shadow);
@@ -90,13 +100,14 @@ public sealed class ProtectedPropertyInterceptor(EncryptionService encryption) :
         return ValueTask.FromResult(result);
     }
 
-    private void EncryptChangedValues(DbContext? context)
+    private static void EncryptChangedValues(DbContext? context)
     {
         if (context is null)
         {
             return;
         }
 
+        var encryption = Encryption(context);
         foreach (var entry in context.ChangeTracker.Entries())
         {
             if (entry.State is EntityState.Deleted or EntityState.Detached)
@@ -128,6 +139,8 @@ public sealed class ProtectedPropertyInterceptor(EncryptionService encryption) :
             }
         }
     }
+
+    private static EncryptionService Encryption(DbContext context) => context.GetService<EncryptionService>();
 
     private static EncryptionContext Context(IEntityType entityType, IProperty shadow, string rowId) =>
         new(entityType.GetTableName()!, shadow.GetColumnName(), rowId);
