@@ -9,8 +9,10 @@
 #                                               shared/Microsoft.NETCore.App and shared/Microsoft.AspNetCore.App
 #   mcr.microsoft.com/dotnet/sdk:10.0           runtime-deps + the host's whole .NET SDK directory
 #
-# These are NOT Microsoft's images: they carry the label `org.coderaft.local-stand-in=true`. On a machine that
-# reaches mcr.microsoft.com, do not run this script; `docker build` / `podman build` pull the real ones.
+# These are NOT Microsoft's images: they carry the label `org.coderaft.local-stand-in=true`. Microsoft's .NET 10
+# `10.0` tags are Ubuntu 24.04 based; only Debian mirrors are reachable on the offline build machine, so the
+# stand-ins are Debian 12. On a machine that reaches mcr.microsoft.com, do not run this script;
+# `docker build` / `podman build` pull the real ones.
 #
 # Needs: root (buildah mount), network access to the Debian mirror configured in /etc/apt, a .NET 10 install on
 # the host. Installs debootstrap and buildah with apt-get when missing.
@@ -31,7 +33,7 @@ REBUILD_ROOTFS=0
 for arg in "$@"; do
   case "$arg" in
     --rebuild-rootfs) REBUILD_ROOTFS=1 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR>1 && /^#/ {sub(/^# ?/, ""); print; next} NR>1 {exit}' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -61,7 +63,7 @@ fi
 [ -x "$DOTNET_DIR/dotnet" ] || die "$DOTNET_DIR/dotnet is not executable"
 
 # newest 10.0.x of each component (the host may hold several)
-newest() { ls -1 "$1" 2>/dev/null | grep -E '^10\.0\.' | sort -V | tail -n1; }
+newest() { local d; for d in "$1"/10.0.*; do [ -d "$d" ] && basename "$d"; done | sort -V | tail -n1; }
 NETCORE_VER="$(newest "$DOTNET_DIR/shared/Microsoft.NETCore.App")"
 ASPNET_VER="$(newest "$DOTNET_DIR/shared/Microsoft.AspNetCore.App")"
 FXR_VER="$(newest "$DOTNET_DIR/host/fxr")"
@@ -148,7 +150,7 @@ if [ "$REBUILD_ROOTFS" = 1 ] || [ ! -s "$ROOTFS_TAR" ]; then
     || { tail -n 30 "$WORK_DIR/upgrade.log" >&2; die "apt-get upgrade in the root filesystem failed"; }
   # same non-root user as the real runtime-deps image (APP_UID=1654); our Dockerfile adds its own uid 10001
   chroot "$ROOTFS" /usr/sbin/groupadd --system --gid 1654 app
-  chroot "$ROOTFS" /usr/sbin/useradd --system --uid 1654 --gid 1654 --no-create-home --home-dir /home/app \
+  chroot "$ROOTFS" /usr/sbin/useradd --uid 1654 --gid 1654 --no-create-home --home-dir /home/app \
     --shell /usr/sbin/nologin app
   chroot_mounts_down
   trap - EXIT
@@ -171,6 +173,12 @@ fi
 
 # ---------------------------------------------------------------- images
 CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+# images these tags point at now; removed at the end when nothing uses them any more
+old_ids=()
+for tag in runtime-deps aspnet sdk; do
+  id="$(buildah images --quiet --no-trunc "mcr.microsoft.com/dotnet/$tag:10.0" 2>/dev/null | head -n1 || true)"
+  [ -n "$id" ] && old_ids+=("$id")
+done
 common_config() {
   local ctr="$1" title="$2"
   buildah config \
@@ -241,5 +249,10 @@ buildah commit --quiet --format docker --rm "$ctr" mcr.microsoft.com/dotnet/sdk:
 trap - EXIT
 log "mcr.microsoft.com/dotnet/sdk:10.0 committed ($(( $(date +%s) - t0 )) s)"
 
+# previous generation: only untagged images nothing else depends on go (buildah refuses the others)
+for id in "${old_ids[@]}"; do
+  [ -n "$(buildah images --quiet --no-trunc --filter dangling=true 2>/dev/null | grep -x "$id")" ] || continue
+  buildah rmi "$id" >/dev/null 2>&1 || true
+done
 buildah images --filter reference='mcr.microsoft.com/dotnet/*' >&2
 log "done in $(( $(date +%s) - start_all )) s"
