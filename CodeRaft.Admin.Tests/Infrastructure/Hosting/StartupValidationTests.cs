@@ -69,6 +69,40 @@ public sealed class StartupValidationTests : IDisposable
         AssertRefusedAsync(Environment(("CODERAFT_MASTER_SECRET", null)), "No master secret is configured: set the CODERAFT_MASTER_SECRET environment variable or Encryption:MasterSecretFile");
 
     [Fact]
+    public Task Start_MalformedTrustedProxy_RefusedWithOneSentence() =>
+        AssertRefusedAsync(Environment(("Network__TrustedProxies__0", "10.0.0.300/8")), "Network:TrustedProxies entry '10.0.0.300/8' is not an IP address or CIDR range.");
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("127.0.0.0/8", true)]
+    [InlineData("192.0.2.10", false)]
+    public async Task ForwardedProto_OnlyFromTrustedProxy_IsHonoured(string? trustedProxy, bool expectHsts)
+    {
+        var environment = Environment(("Network__TrustedProxies__0", trustedProxy));
+        using var process = AppProcess.Start(_work.Path, environment);
+        try
+        {
+            var baseUrl = new Uri(environment["ASPNETCORE_URLS"]!);
+            await AppProcess.WaitUntilReadyAsync(process, new Uri(baseUrl, "/readyz"), TimeSpan.FromSeconds(60));
+            using var client = new HttpClient();
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(baseUrl, "/healthz"));
+            request.Headers.Host = "portal.example.test";
+            request.Headers.Add("X-Forwarded-Proto", "https");
+            request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+            using var response = await client.SendAsync(request);
+
+            // HSTS is only sent on HTTPS: it appears exactly when the forwarded scheme was believed.
+            Assert.Equal(expectHsts, response.Headers.Contains("Strict-Transport-Security"));
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
     public Task Start_ShortSecret_Refused() =>
         AssertRefusedAsync(Environment(("CODERAFT_MASTER_SECRET", "short")), "too short");
 

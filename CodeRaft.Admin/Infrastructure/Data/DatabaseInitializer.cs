@@ -2,6 +2,8 @@ using System.Data.Common;
 using CodeRaft.Admin.Infrastructure.Hosting;
 using CodeRaft.Admin.Security.Encryption;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace CodeRaft.Admin.Infrastructure.Data;
 
@@ -18,7 +20,11 @@ public sealed class DatabaseInitializer(
         List<string> applied;
         try
         {
-            applied = [.. await db.Database.GetAppliedMigrationsAsync(cancellationToken)];
+            // Ask first: querying a missing history table makes PostgreSQL log an error a SIEM would flag.
+            var history = db.GetService<IHistoryRepository>();
+            applied = await history.ExistsAsync(cancellationToken)
+                ? [.. await db.Database.GetAppliedMigrationsAsync(cancellationToken)]
+                : [];
         }
         catch (DbException ex)
         {

@@ -6,11 +6,22 @@ namespace CodeRaft.Admin.Infrastructure.Hosting;
 public static class AdminApplicationExtensions
 {
     /// <summary>Runs <see cref="AdminRuntime"/>; a configuration problem becomes one sentence and an exit code.</summary>
-    public static async Task InitializeAdminAsync(this WebApplication app) =>
+    public static async Task InitializeAdminAsync(this WebApplication app)
+    {
+        // Resolve now so a malformed Network:TrustedProxies entry stops start-up, not the first request.
+        _ = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersOptions>>().Value;
         await AdminRuntime.InitializeAsync(app.Services, app.Lifetime.ApplicationStopping);
+    }
 
     public static WebApplication UseAdminPipeline(this WebApplication app)
     {
+        // ForwardedHeadersMiddleware trusts every sender when its known lists are empty, so it is only added
+        // when trusted proxies are configured: deny by default.
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersOptions>>().Value.KnownIPNetworks.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         if (!app.Environment.IsDevelopment())
         {
             // A friendly page with a request id; no stack trace leaves the server.

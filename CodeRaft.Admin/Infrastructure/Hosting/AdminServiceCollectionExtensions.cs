@@ -80,9 +80,25 @@ public static class AdminServiceCollectionExtensions
 
         builder.Services.AddAntiforgery(options =>
         {
-            options.Cookie.Name = "__Host-coderaft-af";
+            // No __Host- prefix: browsers reject such a cookie without Secure, which plain-HTTP development and
+            // a TLS-terminating proxy would break. Secure is set whenever the request (after proxies) is HTTPS.
+            options.Cookie.Name = "coderaft-af";
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.Cookie.SameSite = SameSiteMode.Strict;
+        });
+
+        // Only the configured proxies may set X-Forwarded-For/-Proto; from anyone else the headers are ignored.
+        // (Settings → Network takes this over with the allowlist feature.)
+        builder.Services.AddOptions<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>().Configure<IConfiguration>((options, configuration) =>
+        {
+            options.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto;
+            options.ForwardLimit = 1;
+            options.KnownProxies.Clear();
+            options.KnownIPNetworks.Clear();
+            foreach (var entry in configuration.GetSection("Network:TrustedProxies").Get<string[]>() ?? [])
+            {
+                options.KnownIPNetworks.Add(TrustedProxy.Parse(entry));
+            }
         });
 
         // Data Protection keys (cookies, antiforgery) live in the data directory, encrypted by the key ring.
