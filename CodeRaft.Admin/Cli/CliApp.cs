@@ -13,6 +13,7 @@ public static class CliApp
     private static readonly Func<Command>[] _groups =
     [
         KeysCommands.Create,
+        AuditCommands.Create,
     ];
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CodeRaft.Admin.Features.Audit.Chain;
 using CodeRaft.Admin.Security.Encryption;
 
 namespace CodeRaft.Admin.Cli;
@@ -29,8 +30,17 @@ internal static class KeysCommands
             throw new CliUsageException("The new master secret is the same as the current one.");
         }
 
-        var count = await host.Services.GetRequiredService<KeyRingStore>()
-            .RotateMasterSecretAsync(host.MasterSecret.Value, newSecret, cancellationToken);
+        var writer = host.Services.GetRequiredService<AuditWriter>();
+        var count = await host.Services.GetRequiredService<KeyRingStore>().RotateMasterSecretAsync(host.MasterSecret.Value, newSecret,
+            (db, keys) => writer.SaveChangesAsync(db, new AuditEvent
+            {
+                Category = "system",
+                Action = "keys.master_secret_rotated",
+                Actor = AuditActor.Cli,
+                TargetType = "keyring",
+                Details = AuditDetails.Of(("dataKeys", keys), ("source", host.MasterSecret.Source.ToString())),
+            }, cancellationToken),
+            cancellationToken);
 
         // The development secret file is the product's own; keep it in step. Other sources are the operator's.
         var output = parse.InvocationConfiguration.Output;

@@ -1,3 +1,4 @@
+using CodeRaft.Admin.Features.Audit;
 using CodeRaft.Admin.Security.Encryption;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,6 +14,30 @@ public abstract class AdminDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<KeyRingRecord> KeyRing => Set<KeyRingRecord>();
     public DbSet<DataKeyRecord> DataKeys => Set<DataKeyRecord>();
     public DbSet<SystemSecret> SystemSecrets => Set<SystemSecret>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        RefuseAppendOnlyChanges();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        RefuseAppendOnlyChanges();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    /// <summary>The audit log is append-only in the application too, before the database triggers are reached.</summary>
+    private void RefuseAppendOnlyChanges()
+    {
+        ChangeTracker.DetectChanges();
+        if (ChangeTracker.Entries<IAppendOnly>().Any(e => e.State is EntityState.Modified or EntityState.Deleted))
+        {
+            throw new InvalidOperationException("The audit log is append-only: entries and checkpoints cannot be changed or deleted.");
+        }
+    }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

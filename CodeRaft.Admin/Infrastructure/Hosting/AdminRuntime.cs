@@ -18,6 +18,11 @@ public static class AdminRuntime
         EnsureWritableDirectory(settings.DataDirectory);
         var secret = secrets.Resolve(settings);
         await services.GetRequiredService<DatabaseInitializer>().InitializeAsync(secret.Value, cancellationToken);
+        foreach (var initializer in services.GetServices<IAdminInitializer>())
+        {
+            await initializer.InitializeAsync(cancellationToken);
+        }
+
         return secret;
     }
 

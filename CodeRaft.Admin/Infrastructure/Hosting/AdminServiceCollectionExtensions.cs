@@ -1,4 +1,5 @@
 using System.Security.Authentication;
+using CodeRaft.Admin.Features.Audit;
 using CodeRaft.Admin.Infrastructure.Data;
 using CodeRaft.Admin.Security.Encryption;
 using CodeRaft.Admin.Security.Logging;
@@ -16,12 +17,15 @@ public static class AdminServiceCollectionExtensions
     public static WebApplicationBuilder AddAdminServices(this WebApplicationBuilder builder)
     {
         builder.Logging.AddAdminRedaction();
+        // Baseline even without appsettings.json: SQL statements are not operational logs.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Services.AddAdminCore();
         builder.AddAdminHardening();
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddHttpContextAccessor(); // prerender only (theme cookie); never read inside a circuit
+        builder.Services.AddAudit();
         builder.Services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         return builder;
     }
@@ -37,12 +41,13 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<EncryptionService>();
         services.AddSingleton<KeyRingStore>();
         services.AddSingleton<DatabaseInitializer>();
+        services.AddAuditCore();
 
         // Both providers are registered; the configured one is chosen when the factory is first resolved, after
         // configuration is final (tests and the CLI override it after registration).
         services.AddDbContextFactory<SqliteAdminDbContext>((sp, options) => options
             .UseSqlite(sp.GetRequiredService<AdminSettings>().ConnectionString)
-            .AddInterceptors(ProtectedPropertyInterceptor.Instance));
+            .AddInterceptors(ProtectedPropertyInterceptor.Instance, SqliteDurabilityInterceptor.Instance));
         services.AddDbContextFactory<PostgresAdminDbContext>((sp, options) => options
             .UseNpgsql(sp.GetRequiredService<AdminSettings>().ConnectionString)
             .AddInterceptors(ProtectedPropertyInterceptor.Instance));

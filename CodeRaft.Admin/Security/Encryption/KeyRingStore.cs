@@ -64,7 +64,11 @@ public sealed class KeyRingStore(IDbContextFactory<AdminDbContext> contexts, Key
     /// transaction. Values are not re-encrypted: they stay under the same data keys. Afterwards the old secret
     /// fails the key check.
     /// </summary>
-    public async Task<int> RotateMasterSecretAsync(string currentSecret, string newSecret, CancellationToken cancellationToken = default)
+    public async Task<int> RotateMasterSecretAsync(string currentSecret, string newSecret, CancellationToken cancellationToken = default) =>
+        await RotateMasterSecretAsync(currentSecret, newSecret, audit: null, cancellationToken);
+
+    /// <param name="audit">Saves the re-wrapped keys together with their audit entry; plain SaveChanges when null.</param>
+    public async Task<int> RotateMasterSecretAsync(string currentSecret, string newSecret, Func<AdminDbContext, int, Task>? audit, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -86,7 +90,15 @@ public sealed class KeyRingStore(IDbContextFactory<AdminDbContext> contexts, Key
             record.Iterations = KeyEncryptionKey.Iterations;
             record.KeyCheck = KeyEncryptionKey.KeyCheck(newKek);
             record.RotatedAt = time.GetUtcNow().UtcDateTime;
-            await db.SaveChangesAsync(cancellationToken);
+            if (audit is null)
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            else
+            {
+                await audit(db, dataKeys.Count);
+            }
+
             await transaction.CommitAsync(cancellationToken);
             return dataKeys.Count;
         }

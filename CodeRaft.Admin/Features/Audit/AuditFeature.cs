@@ -1,0 +1,36 @@
+using CodeRaft.Admin.Features.Audit.Chain;
+using CodeRaft.Admin.Features.Audit.Checkpoints;
+using CodeRaft.Admin.Features.Audit.Export;
+using CodeRaft.Admin.Features.Audit.Verification;
+using CodeRaft.Admin.Features.Audit.Viewer;
+using CodeRaft.Admin.Infrastructure.Hosting;
+
+namespace CodeRaft.Admin.Features.Audit;
+
+public static class AuditFeature
+{
+    /// <summary>The audit chain services, shared by the server and the CLI.</summary>
+    public static IServiceCollection AddAuditCore(this IServiceCollection services)
+    {
+        services.AddOptions<AuditOptions>().BindConfiguration("Audit");
+        services.AddSingleton<AuditCheckpointSigner>();
+        services.AddSingleton<AuditWriter>();
+        services.AddSingleton<AuditVerifier>();
+        services.AddSingleton<AuditQueryService>();
+        services.AddSingleton<AuditExporter>();
+        services.AddSingleton<IAdminInitializer, AuditInitializer>();
+        return services;
+    }
+
+    /// <summary>Server only: lifecycle entries and periodic checkpoints.</summary>
+    public static IServiceCollection AddAudit(this IServiceCollection services)
+    {
+        services.AddHostedService<AuditCheckpointService>();
+        return services;
+    }
+
+    private sealed class AuditInitializer(AuditCheckpointSigner signer) : IAdminInitializer
+    {
+        public Task InitializeAsync(CancellationToken cancellationToken) => signer.LoadAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,283 @@
+using System.Threading.Channels;
+using CodeRaft.Admin.Features.Audit.Checkpoints;
+using CodeRaft.Admin.Infrastructure.Data;
+using FluentValidation;
+using Microsoft.EntityFrameworkCore;
+
+namespace CodeRaft.Admin.Features.Audit.Chain;
+
+/// <summary>
+/// The only code that appends to the audit chain (docs/audit-chain.md).
+///
+/// Appends are serialized so the chain stays linear: one in-process lock, plus the database's own writer lock
+/// (SQLite: the transaction begins IMMEDIATE, which also serializes the CLI; PostgreSQL: a transaction-scoped
+/// advisory lock). Inside the lock the head is read, the new entries are hashed onto it, and everything —
+/// the caller's state change, the entries, any due checkpoint — commits in one transaction. If the entries
+/// cannot be written, nothing is (fail closed).
+///
+/// Two paths: <see cref="SaveChangesAsync(AdminDbContext, IReadOnlyList{AuditEvent}, CancellationToken)"/> for a
+/// feature's change and its entries; <see cref="AppendAsync"/>/<see cref="AppendBatchAsync"/> for standalone events,
+/// which queue up and are group-committed (many callers, one transaction, one fsync). Either returns only after
+/// the commit is durable.
+/// </summary>
+public sealed class AuditWriter : IAsyncDisposable
+{
+    /// <summary>A transaction-scoped PostgreSQL advisory lock; the key is an arbitrary constant naming the chain.</summary>
+    private const string PostgresLockSql = "SELECT pg_advisory_xact_lock(7362025112901)";
+    private const int MaxGroupCommitEntries = 5000;
+
+    private readonly IDbContextFactory<AdminDbContext> _contexts;
+    private readonly AuditCheckpointSigner _signer;
+    private readonly TimeProvider _time;
+    private readonly AuditEventValidator _validator = new();
+    private readonly SemaphoreSlim _appendLock = new(1, 1);
+    private readonly Channel<PendingAppend> _queue = Channel.CreateBounded<PendingAppend>(
+        new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Task _groupCommitLoop;
+
+    public AuditWriter(IDbContextFactory<AdminDbContext> contexts, AuditCheckpointSigner signer, TimeProvider time)
+    {
+        _contexts = contexts;
+        _signer = signer;
+        _time = time;
+        _groupCommitLoop = Task.Run(GroupCommitLoopAsync);
+    }
+
+    /// <summary>Raised after a commit with the new head sequence (SIEM forwarding wakes on it).</summary>
+    public event Action<long>? Appended;
+
+    public Task<IReadOnlyList<AuditEntry>> SaveChangesAsync(AdminDbContext db, AuditEvent auditEvent, CancellationToken cancellationToken = default) =>
+        SaveChangesAsync(db, [auditEvent], cancellationToken);
+
+    /// <summary>
+    /// Saves the caller's pending changes in <paramref name="db"/> together with the entries for
+    /// <paramref name="events"/>, in one transaction. Joins the caller's transaction if one is open (the caller
+    /// then commits). Throws <see cref="AuditWriteException"/> when the entries could not be written.
+    /// </summary>
+    public async Task<IReadOnlyList<AuditEntry>> SaveChangesAsync(AdminDbContext db, IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken = default)
+    {
+        Validate(events);
+        await _appendLock.WaitAsync(cancellationToken);
+        try
+        {
+            var entries = await AppendInTransactionAsync(db, events, cancellationToken);
+            Appended?.Invoke(entries[^1].Sequence);
+            return entries;
+        }
+        finally
+        {
+            _appendLock.Release();
+        }
+    }
+
+    public async Task<AuditEntry> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default) =>
+        (await AppendBatchAsync([auditEvent], cancellationToken))[0];
+
+    /// <summary>Appends standalone events through the group-commit queue; all of them or none.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> AppendBatchAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken = default)
+    {
+        if (events.Count == 0)
+        {
+            return [];
+        }
+
+        Validate(events);
+        var pending = new PendingAppend(events);
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        return await pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Writes a signed checkpoint of the current head (also when nothing was appended since the last one).</summary>
+    public async Task<AuditCheckpoint> WriteCheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        await _appendLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await LockChainAsync(db, cancellationToken);
+            var (sequence, hash) = await ReadHeadAsync(db, cancellationToken);
+            var checkpoint = _signer.Create(sequence, hash, AuditHash.FormatTimestamp(_time.GetUtcNow()));
+            if (!await db.AuditCheckpoints.AnyAsync(c => c.Sequence == checkpoint.Sequence && c.Timestamp == checkpoint.Timestamp, cancellationToken))
+            {
+                db.AuditCheckpoints.Add(checkpoint);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return checkpoint;
+        }
+        finally
+        {
+            _appendLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _groupCommitLoop; // drains what was queued before shutdown
+        _appendLock.Dispose();
+    }
+
+    private void Validate(IReadOnlyList<AuditEvent> events)
+    {
+        foreach (var auditEvent in events)
+        {
+            _validator.ValidateAndThrow(auditEvent);
+        }
+    }
+
+    private async Task GroupCommitLoopAsync()
+    {
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            // Take what is waiting right now (up to a bound): one transaction and one fsync for all of it.
+            var batch = new List<PendingAppend>();
+            var count = 0;
+            while (count < MaxGroupCommitEntries && reader.TryRead(out var next))
+            {
+                batch.Add(next);
+                count += next.Events.Count;
+            }
+
+            try
+            {
+                await _appendLock.WaitAsync();
+                IReadOnlyList<AuditEntry> entries;
+                try
+                {
+                    await using var db = await _contexts.CreateDbContextAsync();
+                    entries = await AppendInTransactionAsync(db, [.. batch.SelectMany(p => p.Events)], CancellationToken.None);
+                }
+                finally
+                {
+                    _appendLock.Release();
+                }
+
+                var offset = 0;
+                foreach (var pending in batch)
+                {
+                    pending.Completion.TrySetResult([.. entries.Skip(offset).Take(pending.Events.Count)]);
+                    offset += pending.Events.Count;
+                }
+
+                Appended?.Invoke(entries[^1].Sequence);
+            }
+            catch (Exception ex)
+            {
+                foreach (var pending in batch)
+                {
+                    pending.Completion.TrySetException(ex);
+                }
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<AuditEntry>> AppendInTransactionAsync(AdminDbContext db, IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken)
+    {
+        var ownsTransaction = db.Database.CurrentTransaction is null;
+        var transaction = ownsTransaction ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        var entries = new List<AuditEntry>(events.Count);
+        try
+        {
+            await LockChainAsync(db, cancellationToken);
+            var (sequence, previousHash) = await ReadHeadAsync(db, cancellationToken);
+            var timestamp = AuditHash.FormatTimestamp(_time.GetUtcNow());
+            foreach (var auditEvent in events)
+            {
+                var entry = ToEntry(auditEvent, ++sequence, previousHash, timestamp);
+                entries.Add(entry);
+                previousHash = entry.Hash;
+                // A signed checkpoint at every 1,000th entry, in the same transaction as the entry itself.
+                if (entry.Sequence % 1000 == 0)
+                {
+                    db.AuditCheckpoints.Add(_signer.Create(entry.Sequence, entry.Hash, timestamp));
+                }
+            }
+
+            db.AuditEntries.AddRange(entries);
+            await db.SaveChangesAsync(cancellationToken);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            return entries;
+        }
+        catch (DbUpdateException ex) when (ex.Entries.Any(e => e.Entity is AuditEntry or AuditCheckpoint) || ex.Entries.Count == 0)
+        {
+            DetachAll(db, entries);
+            throw new AuditWriteException(AuditWriteException.FailClosedMessage, ex);
+        }
+        catch
+        {
+            DetachAll(db, entries);
+            throw;
+        }
+        finally
+        {
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync(); // rolls back unless committed
+            }
+        }
+    }
+
+    private static void DetachAll(AdminDbContext db, List<AuditEntry> entries)
+    {
+        foreach (var entry in db.ChangeTracker.Entries().Where(e => e.Entity is AuditEntry or AuditCheckpoint).ToList())
+        {
+            entry.State = EntityState.Detached;
+        }
+
+        entries.Clear();
+    }
+
+    private static AuditEntry ToEntry(AuditEvent auditEvent, long sequence, string previousHash, string timestamp)
+    {
+        var entry = new AuditEntry
+        {
+            Sequence = sequence,
+            Timestamp = timestamp,
+            Product = auditEvent.Product,
+            Category = auditEvent.Category,
+            Action = auditEvent.Action,
+            Outcome = auditEvent.Outcome,
+            ActorType = auditEvent.Actor.Type,
+            ActorId = auditEvent.Actor.Id,
+            ActorName = auditEvent.Actor.Name,
+            SourceIp = auditEvent.SourceIp,
+            TargetType = auditEvent.TargetType,
+            TargetId = auditEvent.TargetId,
+            Details = AuditDetails.Serialize(auditEvent.Details),
+            PreviousHash = previousHash,
+        };
+        entry.Hash = AuditHash.Compute(entry);
+        return entry;
+    }
+
+    private static async Task LockChainAsync(AdminDbContext db, CancellationToken cancellationToken)
+    {
+        // SQLite needs nothing more: EF's transaction on Microsoft.Data.Sqlite is BEGIN IMMEDIATE (the write lock).
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlRawAsync(PostgresLockSql, cancellationToken);
+        }
+    }
+
+    private static async Task<(long Sequence, string Hash)> ReadHeadAsync(AdminDbContext db, CancellationToken cancellationToken)
+    {
+        var head = await db.AuditEntries.AsNoTracking().OrderByDescending(e => e.Sequence)
+            .Select(e => new { e.Sequence, e.Hash }).FirstOrDefaultAsync(cancellationToken);
+        return head is null ? (0, AuditHash.Genesis) : (head.Sequence, head.Hash);
+    }
+
+    private sealed class PendingAppend(IReadOnlyList<AuditEvent> events)
+    {
+        public IReadOnlyList<AuditEvent> Events { get; } = events;
+
+        public TaskCompletionSource<IReadOnlyList<AuditEntry>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
