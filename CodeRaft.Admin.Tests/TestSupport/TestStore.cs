@@ -25,7 +25,7 @@ public sealed class TestStore : IAsyncDisposable
     public T Get<T>()
         where T : notnull => _services.GetRequiredService<T>();
 
-    public static async Task<TestStore> StartAsync(string dataDirectory, string masterSecret, string? postgresConnectionString = null, string environment = "Production")
+    public static async Task<TestStore> StartAsync(string dataDirectory, string masterSecret, string? postgresConnectionString = null, string environment = "Production", TimeProvider? time = null)
     {
         var settings = new Dictionary<string, string?> { ["CODERAFT_MASTER_SECRET"] = masterSecret };
         if (postgresConnectionString is not null)
@@ -34,7 +34,7 @@ public sealed class TestStore : IAsyncDisposable
             settings["ConnectionStrings:Admin"] = postgresConnectionString;
         }
 
-        var store = CreateUninitialized(dataDirectory, settings, environment);
+        var store = CreateUninitialized(dataDirectory, settings, environment, time);
         try
         {
             await AdminRuntime.InitializeAsync(store.Services);
@@ -48,13 +48,14 @@ public sealed class TestStore : IAsyncDisposable
     }
 
     /// <summary>The services only: nothing opened, nothing created.</summary>
-    public static TestStore CreateUninitialized(string dataDirectory, IDictionary<string, string?> settings, string environment = "Production")
+    public static TestStore CreateUninitialized(string dataDirectory, IDictionary<string, string?> settings, string environment = "Production", TimeProvider? time = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:DataDirectory"] = dataDirectory })
             .AddInMemoryCollection(settings)
             .Build();
         return new TestStore(new ServiceCollection()
+            .AddSingleton(time ?? TimeProvider.System)
             .AddSingleton<IConfiguration>(configuration)
             .AddSingleton<IHostEnvironment>(new TestHostEnvironment(environment, dataDirectory))
             .AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))

@@ -16,8 +16,12 @@ public sealed class AuditOptions
 public sealed class AuditCheckpointService(AuditWriter writer, TimeProvider time, Microsoft.Extensions.Options.IOptions<AuditOptions> options,
     ILogger<AuditCheckpointService> logger) : BackgroundService
 {
+    private PeriodicTimer? _timer;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Created here, not in ExecuteAsync (which starts on the thread pool), so the first interval counts from start-up.
+        _timer = new PeriodicTimer(options.Value.CheckpointInterval, time);
         await writer.AppendAsync(new AuditEvent
         {
             Category = "system",
@@ -44,7 +48,7 @@ public sealed class AuditCheckpointService(AuditWriter writer, TimeProvider time
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.CheckpointInterval, time);
+        using var timer = _timer!;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try

@@ -95,7 +95,7 @@ public sealed class AuditVerifier(IDbContextFactory<AdminDbContext> contexts, Au
         parameter.ParameterName = "@after";
         parameter.Value = afterSequence;
         command.Parameters.Add(parameter);
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
         var expected = afterSequence + 1;
         var entry = new AuditEntry();
