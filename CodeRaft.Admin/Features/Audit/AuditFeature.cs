@@ -25,6 +25,7 @@ public static class AuditFeature
     /// <summary>Server only: lifecycle entries and periodic checkpoints.</summary>
     public static IServiceCollection AddAudit(this IServiceCollection services)
     {
+        services.AddSingleton<StartupConfigurationAudit>();
         services.AddHostedService<AuditCheckpointService>();
         return services;
     }

@@ -14,7 +14,7 @@ public sealed class AuditOptions
 /// portal (or its checkpoints) stopped.
 /// </summary>
 public sealed class AuditCheckpointService(AuditWriter writer, TimeProvider time, Microsoft.Extensions.Options.IOptions<AuditOptions> options,
-    ILogger<AuditCheckpointService> logger) : BackgroundService
+    ILogger<AuditCheckpointService> logger, StartupConfigurationAudit? configurationAudit = null) : BackgroundService
 {
     private PeriodicTimer? _timer;
 
@@ -22,12 +22,23 @@ public sealed class AuditCheckpointService(AuditWriter writer, TimeProvider time
     {
         // Created here, not in ExecuteAsync (which starts on the thread pool), so the first interval counts from start-up.
         _timer = new PeriodicTimer(options.Value.CheckpointInterval, time);
-        await writer.AppendAsync(new AuditEvent
+        var events = new List<AuditEvent>
         {
-            Category = "system",
-            Action = "system.started",
-            Details = AuditDetails.Of(("version", typeof(AuditCheckpointService).Assembly.GetName().Version?.ToString())),
-        }, cancellationToken);
+            new()
+            {
+                Category = "system",
+                Action = "system.started",
+                Details = AuditDetails.Of(
+                    ("version", typeof(AuditCheckpointService).Assembly.GetName().Version?.ToString()),
+                    ("configuration", configurationAudit?.Current())),
+            },
+        };
+        if (configurationAudit is not null && await configurationAudit.ChangeSincePreviousStartAsync(cancellationToken) is { } change)
+        {
+            events.Add(change);
+        }
+
+        await writer.AppendBatchAsync(events, cancellationToken);
         await writer.WriteCheckpointAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
     }
