@@ -13,8 +13,7 @@ internal static class AuditCommands
 {
     public static Command Create()
     {
-        var incremental = new Option<bool>("--incremental") { Description = "Start at the latest checkpoint covered by a previous successful run in this process (full otherwise)." };
-        var verify = new Command("verify", "Verify the whole chain and every checkpoint signature. Exit 0 = OK, 1 = tampering found.") { incremental };
+        var verify = new Command("verify", "Verify the whole chain and every checkpoint signature. Exit 0 = OK, 1 = tampering found.");
         verify.SetAction(VerifyAsync);
 
         var output = new Option<FileInfo>("--out") { Description = "File to write (JSON Lines); checkpoints go to <name>.checkpoints.jsonl beside it.", Required = true };
@@ -60,7 +59,7 @@ internal static class AuditCommands
 
         await using var host = await CliHost.StartAsync(cancellationToken);
         var head = (await host.Services.GetRequiredService<AuditQueryService>().GetPageAsync(AuditFilter.None, null, 1, cancellationToken)).HeadSequence;
-        if (from > head)
+        if (from > Math.Max(head, 1))
         {
             throw new CliUsageException($"--from {from} is beyond the head of the log (sequence {head}).");
         }
@@ -72,14 +71,15 @@ internal static class AuditCommands
         try
         {
             // Write to temporary names and rename at the end: a failed export never leaves a partial file behind.
-            await using (var stream = new FileStream(file.FullName + ".partial", FileMode.Create, FileAccess.Write))
-            {
-                count = await exporter.WriteEntriesAsync(stream, AuditExportFormat.JsonLines, AuditFilter.None, from, cancellationToken);
-            }
-
+            // Checkpoints first (see WriteCheckpointsAsync): a checkpoint signed meanwhile cannot point past the entries.
             await using (var stream = new FileStream(checkpointsFile + ".partial", FileMode.Create, FileAccess.Write))
             {
                 checkpoints = await exporter.WriteCheckpointsAsync(stream, cancellationToken);
+            }
+
+            await using (var stream = new FileStream(file.FullName + ".partial", FileMode.Create, FileAccess.Write))
+            {
+                count = await exporter.WriteEntriesAsync(stream, AuditExportFormat.JsonLines, AuditFilter.None, from, cancellationToken);
             }
 
             File.Move(file.FullName + ".partial", file.FullName, overwrite: true);
@@ -91,7 +91,7 @@ internal static class AuditCommands
             TryDelete(checkpointsFile + ".partial");
             throw new CliUsageException($"Cannot write {file.FullName}: " + ex switch
             {
-                DirectoryNotFoundException => "its directory does not exist.",
+                DirectoryNotFoundException => "a folder on its path does not exist or is not a folder.",
                 UnauthorizedAccessException => "permission denied.",
                 _ => ex.Message.Replace(".partial", "", StringComparison.Ordinal).TrimEnd('.') + ".",
             });

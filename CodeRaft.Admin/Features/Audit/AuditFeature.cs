@@ -30,8 +30,22 @@ public static class AuditFeature
         return services;
     }
 
-    private sealed class AuditInitializer(AuditCheckpointSigner signer) : IAdminInitializer
+    private sealed class AuditInitializer(AuditCheckpointSigner signer, AuditWriter writer) : IAdminInitializer
     {
-        public Task InitializeAsync(CancellationToken cancellationToken) => signer.LoadAsync(cancellationToken);
+        public async Task InitializeAsync(CancellationToken cancellationToken)
+        {
+            await signer.LoadAsync(cancellationToken);
+            if (signer.GeneratedByThisProcess)
+            {
+                await writer.AppendAsync(new AuditEvent
+                {
+                    Category = "audit",
+                    Action = "audit.signing_key_created",
+                    TargetType = "signing_key",
+                    TargetId = signer.KeyId,
+                    Details = AuditDetails.Of(("algorithm", "ECDSA P-256 / SHA-256"), ("keyId", signer.KeyId)),
+                }, cancellationToken);
+            }
+        }
     }
 }

@@ -40,9 +40,9 @@ public sealed class AuditCheckpointServiceTests : IAsyncLifetime
 
         await using var db = await _store.Contexts.CreateDbContextAsync();
         var actions = await db.AuditEntries.OrderBy(e => e.Sequence).Select(e => e.Action).ToListAsync();
-        Assert.Equal(["system.started", "system.stopped"], actions);
+        Assert.Equal(["audit.signing_key_created", "system.started", "system.stopped"], actions);
         var checkpoints = await db.AuditCheckpoints.OrderBy(c => c.Timestamp).ToListAsync();
-        Assert.Equal([1L, 1L, 1L, 2L], checkpoints.Select(c => c.Sequence));
+        Assert.Equal([2L, 2L, 2L, 3L], checkpoints.Select(c => c.Sequence));
         Assert.Equal(["2026-11-29T08:00:00.000Z", "2026-11-29T08:05:00.000Z", "2026-11-29T08:10:00.000Z"], checkpoints.Take(3).Select(c => c.Timestamp));
         var signer = _store.Get<AuditCheckpointSigner>();
         Assert.All(checkpoints, c => Assert.True(signer.Verify(c)));

@@ -42,7 +42,7 @@ public sealed class AuditPostgresLaneTests(PostgresServer postgres) : IDisposabl
 
         var result = await store.Get<AuditVerifier>().VerifyAsync();
         Assert.True(result.Ok, result.Summary);
-        Assert.Equal(2000, result.HeadSequence);
+        Assert.Equal(2001, result.HeadSequence); // 2,000 appended after audit.signing_key_created
     }
 
     [Fact]
@@ -104,7 +104,8 @@ public sealed class AuditPostgresLaneTests(PostgresServer postgres) : IDisposabl
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, update.SqlState);
         var delete = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(asPortal, "DELETE FROM audit_entries"));
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, delete.SqlState);
-        await ExecuteAsync(asPortal, "INSERT INTO audit_entries SELECT sequence + 1, timestamp, product, category, action, outcome, actor_type, actor_id, actor_name, source_ip, target_type, target_id, details, hash, hash FROM audit_entries");
+        // INSERT stays allowed (appending is the table's purpose).
+        await ExecuteAsync(asPortal, "INSERT INTO audit_entries SELECT sequence + 1, timestamp, product, category, action, outcome, actor_type, actor_id, actor_name, source_ip, target_type, target_id, details, hash, hash FROM audit_entries WHERE sequence = (SELECT MAX(sequence) FROM audit_entries)");
     }
 
     [Fact]

@@ -18,7 +18,16 @@ public sealed class AuditWriterTests : IAsyncLifetime
 
     private AuditWriter Writer => _store.Get<AuditWriter>();
 
+    // A new store has one entry already: audit.signing_key_created.
+    private const long Baseline = 1;
+
     public async Task InitializeAsync() => _store = await TestStore.StartAsync(_data.Path, _secret);
+
+    private async Task<long> CountAsync()
+    {
+        await using var db = await _store.Contexts.CreateDbContextAsync();
+        return await db.AuditEntries.LongCountAsync();
+    }
 
     public async Task DisposeAsync()
     {
@@ -51,11 +60,11 @@ public sealed class AuditWriterTests : IAsyncLifetime
 
         await using var read = await _store.Contexts.CreateDbContextAsync();
         var sequences = await read.AuditEntries.OrderBy(e => e.Sequence).Select(e => e.Sequence).ToListAsync();
-        Assert.Equal(Enumerable.Range(1, 8000).Select(i => (long)i), sequences);
-        Assert.Equal(8000, await read.AuditEntries.Select(e => e.TargetId).Distinct().CountAsync());
+        Assert.Equal(Enumerable.Range(1, 8000 + (int)Baseline).Select(i => (long)i), sequences);
+        Assert.Equal(8000, await read.AuditEntries.Where(e => e.Action == "test.appended").Select(e => e.TargetId).Distinct().CountAsync());
         var result = await _store.Get<AuditVerifier>().VerifyAsync();
         Assert.True(result.Ok, result.Summary);
-        Assert.Equal(8000, result.HeadSequence);
+        Assert.Equal(8000 + Baseline, result.HeadSequence);
         Assert.Equal(Enumerable.Range(1, 8).Select(i => i * 1000L), await read.AuditCheckpoints.Select(c => c.Sequence).OrderBy(s => s).ToListAsync());
     }
 
@@ -79,7 +88,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
         await using (var db = await _store.Contexts.CreateDbContextAsync())
         {
             Assert.False(await db.SystemSecrets.AnyAsync(s => s.Name == "guarded-change"));
-            Assert.Equal(1, await db.AuditEntries.CountAsync());
+            Assert.Equal(Baseline + 1, await db.AuditEntries.LongCountAsync());
             await db.Database.ExecuteSqlRawAsync("DROP TRIGGER simulate_failure;");
         }
 
@@ -92,7 +101,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
 
         var result = await _store.Get<AuditVerifier>().VerifyAsync();
         Assert.True(result.Ok, result.Summary);
-        Assert.Equal(2, result.HeadSequence);
+        Assert.Equal(Baseline + 2, result.HeadSequence);
     }
 
     [Fact]
@@ -109,8 +118,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
             await Assert.ThrowsAsync<AuditWriteException>(() => attempt);
         }
 
-        await using var read = await _store.Contexts.CreateDbContextAsync();
-        Assert.Equal(0, await read.AuditEntries.CountAsync());
+        Assert.Equal(Baseline, await CountAsync());
     }
 
     [Fact]
@@ -119,7 +127,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
         await Writer.AppendAsync(Event("original"));
         await Writer.WriteCheckpointAsync();
         await using var db = await _store.Contexts.CreateDbContextAsync();
-        var entry = await db.AuditEntries.SingleAsync();
+        var entry = await db.AuditEntries.SingleAsync(e => e.Action == "test.appended");
 
         entry.Action = "test.rewritten";
         var appError = await Assert.ThrowsAsync<InvalidOperationException>(() => db.SaveChangesAsync());
@@ -132,7 +140,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
         Assert.Contains("audit log is append-only", delete.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<SqliteException>(() => db.AuditCheckpoints.ExecuteDeleteAsync());
         await Assert.ThrowsAsync<SqliteException>(() => db.AuditCheckpoints.ExecuteUpdateAsync(s => s.SetProperty(c => c.Signature, "forged")));
-        Assert.Equal("test.appended", (await db.AuditEntries.SingleAsync()).Action);
+        Assert.Equal("test.appended", (await db.AuditEntries.SingleAsync(e => e.Sequence == entry.Sequence)).Action);
     }
 
     [Fact]
@@ -162,8 +170,7 @@ public sealed class AuditWriterTests : IAsyncLifetime
             Product = product, Category = category, Action = action, Outcome = outcome, Actor = new AuditActor(actorType, "", ""),
         }));
 
-        await using var read = await _store.Contexts.CreateDbContextAsync();
-        Assert.Equal(0, await read.AuditEntries.CountAsync());
+        Assert.Equal(Baseline, await CountAsync());
     }
 
     [Fact]
@@ -178,12 +185,52 @@ public sealed class AuditWriterTests : IAsyncLifetime
     {
         var entry = await Writer.AppendAsync(Event());
 
-        Assert.Equal(1, entry.Sequence);
-        Assert.Equal(AuditHash.Genesis, entry.PreviousHash);
+        Assert.Equal(Baseline + 1, entry.Sequence);
+        Assert.Matches("^[0-9a-f]{64}$", entry.PreviousHash);
         Assert.Matches("^[0-9a-f]{64}$", entry.Hash);
         Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", entry.Timestamp);
         Assert.Equal("{}", entry.Details);
         Assert.Equal("", entry.SourceIp);
+    }
+
+    [Fact]
+    public async Task WriteCheckpointAsync_OwnEntryRewrittenUnderneath_RecordsTamperingAndRefusesToSign()
+    {
+        var written = await Writer.AppendBatchAsync([Event("a"), Event("b")]);
+        var head = written[^1].Sequence;
+        await using (var db = await _store.Contexts.CreateDbContextAsync())
+        {
+            // A DBA rewrites the head this process wrote, recomputing its hash so the chain stays consistent.
+            await db.Database.ExecuteSqlRawAsync("DROP TRIGGER audit_entries_no_update;");
+            var rewritten = await db.AuditEntries.AsNoTracking().SingleAsync(e => e.Sequence == head);
+            rewritten.ActorName = "mallory";
+            await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET actor_name = {0}, hash = {1} WHERE sequence = {2}",
+                rewritten.ActorName, AuditHash.Compute(rewritten), rewritten.Sequence);
+        }
+
+        var error = await Assert.ThrowsAsync<AuditWriteException>(() => Writer.WriteCheckpointAsync());
+        Assert.Contains($"entry {written[^1].Sequence}, written by this process, now has another hash", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<AuditWriteException>(() => Writer.WriteCheckpointAsync()); // and stays refused
+
+        await using var read = await _store.Contexts.CreateDbContextAsync();
+        var detected = await read.AuditEntries.SingleAsync(e => e.Action == "audit.tampering_detected");
+        Assert.Equal("failure", detected.Outcome);
+        Assert.Equal(written[^1].Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), detected.TargetId);
+        Assert.False(await read.AuditCheckpoints.AnyAsync(c => c.Sequence >= head));
+    }
+
+    [Fact]
+    public async Task Start_SigningKeyRowDeletedWhileCheckpointsExist_Refused()
+    {
+        await Writer.WriteCheckpointAsync();
+        await using (var db = await _store.Contexts.CreateDbContextAsync())
+        {
+            await db.Database.ExecuteSqlRawAsync("DELETE FROM system_secrets WHERE name = 'audit.checkpoint-signing-key'");
+        }
+
+        await _store.DisposeAsync();
+        var error = await Assert.ThrowsAsync<Admin.Infrastructure.Hosting.AdminStartupException>(() => TestStore.StartAsync(_data.Path, _secret));
+        Assert.Contains("signing key is missing although 1 signed checkpoints exist", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -34,12 +34,19 @@ public sealed class AuditWriter : IAsyncDisposable
     private readonly Channel<PendingAppend> _queue = Channel.CreateBounded<PendingAppend>(
         new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly Task _groupCommitLoop;
+    private readonly ILogger<AuditWriter> _logger;
 
-    public AuditWriter(IDbContextFactory<AdminDbContext> contexts, AuditCheckpointSigner signer, TimeProvider time)
+    // The entry this process last wrote or signed. If it changes underneath us (a rewrite with recomputed hashes,
+    // a database restored from an older backup), we must not sign the rewritten head.
+    private (long Sequence, string Hash)? _lastKnown;
+    private string? _continuityBroken;
+
+    public AuditWriter(IDbContextFactory<AdminDbContext> contexts, AuditCheckpointSigner signer, TimeProvider time, ILogger<AuditWriter> logger)
     {
         _contexts = contexts;
         _signer = signer;
         _time = time;
+        _logger = logger;
         _groupCommitLoop = Task.Run(GroupCommitLoopAsync);
     }
 
@@ -97,6 +104,18 @@ public sealed class AuditWriter : IAsyncDisposable
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             await LockChainAsync(db, cancellationToken);
             var (sequence, hash) = await ReadHeadAsync(db, cancellationToken);
+            if (await CheckContinuityAsync(db, sequence, hash, cancellationToken) is { } detected)
+            {
+                db.AuditEntries.Add(ToEntry(detected, sequence + 1, hash, AuditHash.FormatTimestamp(_time.GetUtcNow())));
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            if (_continuityBroken is not null)
+            {
+                throw new AuditWriteException($"Refusing to sign an audit checkpoint: {_continuityBroken}.");
+            }
+
             var checkpoint = _signer.Create(sequence, hash, AuditHash.FormatTimestamp(_time.GetUtcNow()));
             if (!await db.AuditCheckpoints.AnyAsync(c => c.Sequence == checkpoint.Sequence && c.Timestamp == checkpoint.Timestamp, cancellationToken))
             {
@@ -105,6 +124,7 @@ public sealed class AuditWriter : IAsyncDisposable
             }
 
             await transaction.CommitAsync(cancellationToken);
+            _lastKnown = (sequence, hash);
             return checkpoint;
         }
         finally
@@ -185,13 +205,21 @@ public sealed class AuditWriter : IAsyncDisposable
             await LockChainAsync(db, cancellationToken);
             var (sequence, previousHash) = await ReadHeadAsync(db, cancellationToken);
             var timestamp = AuditHash.FormatTimestamp(_time.GetUtcNow());
+            var recorded = 0; // entries this writer adds on its own, ahead of the caller's
+            if (await CheckContinuityAsync(db, sequence, previousHash, cancellationToken) is { } detected)
+            {
+                events = [detected, .. events];
+                recorded = 1;
+            }
+
             foreach (var auditEvent in events)
             {
                 var entry = ToEntry(auditEvent, ++sequence, previousHash, timestamp);
                 entries.Add(entry);
                 previousHash = entry.Hash;
-                // A signed checkpoint at every 1,000th entry, in the same transaction as the entry itself.
-                if (entry.Sequence % 1000 == 0)
+                // A signed checkpoint at every 1,000th entry, in the same transaction as the entry itself
+                // (never over a chain that was changed underneath this process).
+                if (entry.Sequence % 1000 == 0 && _continuityBroken is null)
                 {
                     db.AuditCheckpoints.Add(_signer.Create(entry.Sequence, entry.Hash, timestamp));
                 }
@@ -204,7 +232,8 @@ public sealed class AuditWriter : IAsyncDisposable
                 await transaction.CommitAsync(cancellationToken);
             }
 
-            return entries;
+            _lastKnown = (entries[^1].Sequence, entries[^1].Hash);
+            return recorded == 0 ? entries : entries[recorded..];
         }
         catch (DbUpdateException ex) when (ex.Entries.Any(e => e.Entity is AuditEntry or AuditCheckpoint) || ex.Entries.Count == 0)
         {
@@ -223,6 +252,40 @@ public sealed class AuditWriter : IAsyncDisposable
                 await transaction.DisposeAsync(); // rolls back unless committed
             }
         }
+    }
+
+    /// <summary>
+    /// Compares the entry this process last wrote or signed with what the database holds now. Returns the
+    /// tampering event to record the first time they differ; afterwards no checkpoint is signed by this process.
+    /// </summary>
+    private async Task<AuditEvent?> CheckContinuityAsync(AdminDbContext db, long headSequence, string headHash, CancellationToken cancellationToken)
+    {
+        if (_continuityBroken is not null || _lastKnown is not { } known)
+        {
+            return null;
+        }
+
+        var found = known.Sequence == headSequence
+            ? headHash
+            : await db.AuditEntries.AsNoTracking().Where(e => e.Sequence == known.Sequence).Select(e => e.Hash).FirstOrDefaultAsync(cancellationToken);
+        if (found == known.Hash)
+        {
+            return null;
+        }
+
+        _continuityBroken = found is null
+            ? $"entry {known.Sequence}, written by this process, is gone (the log was truncated or restored from an older backup)"
+            : $"entry {known.Sequence}, written by this process, now has another hash (the log was rewritten outside the portal)";
+        _logger.LogCritical("Audit log tampering detected while running: {Reason}. No further checkpoints will be signed until the portal is restarted after investigation.", _continuityBroken);
+        return new AuditEvent
+        {
+            Category = "audit",
+            Action = "audit.tampering_detected",
+            Outcome = AuditVocabulary.Failure,
+            TargetType = "audit_entry",
+            TargetId = known.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Details = AuditDetails.Of(("reason", _continuityBroken), ("expectedHash", known.Hash), ("foundHash", found)),
+        };
     }
 
     private static void DetachAll(AdminDbContext db, List<AuditEntry> entries)

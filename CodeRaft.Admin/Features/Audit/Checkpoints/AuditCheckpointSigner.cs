@@ -23,6 +23,9 @@ public sealed class AuditCheckpointSigner(IDbContextFactory<AdminDbContext> cont
 
     public string KeyId { get; private set; } = "";
 
+    /// <summary>True when this process generated the key (first start); the initializer records that in the chain.</summary>
+    public bool GeneratedByThisProcess { get; private set; }
+
     public string PublicKeyPem => Key.ExportSubjectPublicKeyInfoPem();
 
     private ECDsa Key => _key ?? throw new InvalidOperationException("The checkpoint signing key is not loaded yet.");
@@ -34,6 +37,16 @@ public sealed class AuditCheckpointSigner(IDbContextFactory<AdminDbContext> cont
         var stored = await db.SystemSecrets.AsNoTracking().SingleOrDefaultAsync(s => s.Name == SecretName, cancellationToken);
         if (stored?.Value is null)
         {
+            // A missing key with existing checkpoints means the row was deleted: a fresh key would quietly
+            // replace the identity that signed the history.
+            var checkpoints = await db.AuditCheckpoints.CountAsync(cancellationToken);
+            if (checkpoints > 0)
+            {
+                throw new Infrastructure.Hosting.AdminStartupException(
+                    $"The audit checkpoint signing key is missing although {checkpoints} signed checkpoints exist; restore the database from a backup (system_secrets row '{SecretName}').",
+                    Infrastructure.Hosting.AdminStartupException.CheckFailed);
+            }
+
             using var generated = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             db.SystemSecrets.Add(new SystemSecret
             {
@@ -44,6 +57,7 @@ public sealed class AuditCheckpointSigner(IDbContextFactory<AdminDbContext> cont
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
+                GeneratedByThisProcess = true;
             }
             catch (DbUpdateException)
             {

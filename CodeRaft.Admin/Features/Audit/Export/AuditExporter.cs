@@ -69,7 +69,12 @@ public sealed class AuditExporter(IDbContextFactory<AdminDbContext> contexts)
         return written;
     }
 
-    /// <summary>Checkpoints as JSON Lines with the checkpoint columns (sequence, hash, timestamp, key_id, signature).</summary>
+    /// <summary>
+    /// Checkpoints as JSON Lines with the checkpoint columns (sequence, hash, timestamp, key_id, signature).
+    /// Export them BEFORE the entries: the log is append-only, so every checkpoint read first names an entry that
+    /// already exists, while one signed during a later entry read could point past the exported entries. All
+    /// checkpoints are exported, also those beyond the last entry: they are the evidence of a truncated tail.
+    /// </summary>
     public async Task<int> WriteCheckpointsAsync(Stream output, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -86,6 +86,13 @@ public sealed class AuditVerifier(IDbContextFactory<AdminDbContext> contexts, Au
 
         var head = await db.AuditEntries.AsNoTracking().MaxAsync(e => (long?)e.Sequence, cancellationToken) ?? 0;
 
+        // Rows below 1 sit outside the chain: the walk below would never see them, the viewer would.
+        var lowest = await db.AuditEntries.AsNoTracking().MinAsync(e => (long?)e.Sequence, cancellationToken);
+        if (lowest < 1)
+        {
+            return Finish(result.Tampered(lowest.Value, $"an entry with sequence {lowest} lies outside the chain (inserted; sequences start at 1)"));
+        }
+
         // 3. Walk the chain.
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync(cancellationToken);
@@ -98,6 +105,7 @@ public sealed class AuditVerifier(IDbContextFactory<AdminDbContext> contexts, Au
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
         var expected = afterSequence + 1;
+        var lastConfirmed = afterSequence; // the last sequence a matching signed checkpoint confirmed
         var entry = new AuditEntry();
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -139,9 +147,16 @@ public sealed class AuditVerifier(IDbContextFactory<AdminDbContext> contexts, Au
                 return Finish(result.Tampered(entry.Sequence, "timestamp is not in the format yyyy-MM-ddTHH:mm:ss.fffZ"));
             }
 
-            if (result.CheckpointHashes.TryGetValue(entry.Sequence, out var signedHashes) && signedHashes.Any(h => h != entry.Hash))
+            if (result.CheckpointHashes.TryGetValue(entry.Sequence, out var signedHashes))
             {
-                return Finish(result.Tampered(entry.Sequence, "entry does not carry the hash of its signed checkpoint (modified)"));
+                if (signedHashes.Any(h => h != entry.Hash))
+                {
+                    // The chain is consistent, so hashes were recomputed after a change; only the signature contradicts it.
+                    return Finish(result.Tampered(entry.Sequence,
+                        $"entry does not carry the hash of its signed checkpoint: an entry between {lastConfirmed + 1} and {entry.Sequence} was changed and the later hashes recomputed"));
+                }
+
+                lastConfirmed = entry.Sequence;
             }
 
             previousHash = entry.Hash;
