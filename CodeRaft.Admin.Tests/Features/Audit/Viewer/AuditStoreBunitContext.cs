@@ -1,0 +1,73 @@
+using CodeRaft.Admin.Features.Audit.Chain;
+using CodeRaft.Admin.Features.Audit.Export;
+using CodeRaft.Admin.Features.Audit.Verification;
+using CodeRaft.Admin.Features.Audit.Viewer;
+using CodeRaft.Admin.Features.Dashboard;
+using CodeRaft.Admin.Infrastructure.Data;
+using CodeRaft.Admin.Security.Encryption;
+using CodeRaft.Admin.Tests.TestSupport;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CodeRaft.Admin.Tests.Features.Audit.Viewer;
+
+/// <summary>
+/// The shared bUnit context over a real store (SQLite file, key ring, migrations) with the audit services of
+/// that store registered: pages under test read and write the same chain as the test does.
+/// </summary>
+public abstract class AuditStoreBunitContext : AdminBunitContext, IAsyncLifetime
+{
+    private readonly TempDirectory _directory = new("coderaft-audit-ui");
+
+    private ServiceProvider? _services;
+
+    protected TestStore Store { get; private set; } = default!;
+
+    protected AuditWriter Writer => Store.Get<AuditWriter>();
+
+    async Task IAsyncLifetime.InitializeAsync()
+    {
+        Store = await TestStore.StartAsync(_directory.Path, TestSecrets.NewMasterSecret());
+
+        // AdminBunitContext has already built bUnit's provider (SetRendererInfo resolves the renderer), which then
+        // refuses registrations; a fallback provider is still consulted for what it does not have.
+        _services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton(Store.Get<IDbContextFactory<AdminDbContext>>())
+            .AddSingleton(Store.Get<KeyRing>())
+            .AddSingleton(Store.Get<AuditWriter>())
+            .AddSingleton(Store.Get<AuditQueryService>())
+            .AddSingleton(Store.Get<AuditVerifier>())
+            .AddSingleton(Store.Get<AuditExporter>())
+            .AddSingleton<AuditExportTickets>()
+            .AddSingleton<DashboardStatisticsService>()
+            .BuildServiceProvider();
+        Services.AddFallbackServiceProvider(_services);
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        if (_services is not null)
+        {
+            await _services.DisposeAsync();
+        }
+
+        await Store.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    /// <summary>Appends events to the chain and returns the committed entries.</summary>
+    protected Task<IReadOnlyList<CodeRaft.Admin.Features.Audit.AuditEntry>> SeedAsync(params AuditEvent[] events) => Writer.AppendBatchAsync(events);
+
+    protected static AuditEvent Event(string category, string action, string outcome = AuditVocabulary.Success, string targetId = "", string actorName = "") => new()
+    {
+        Category = category,
+        Action = action,
+        Outcome = outcome,
+        Actor = actorName.Length == 0 ? AuditActor.System : AuditActor.User("u-1", actorName),
+        TargetType = targetId.Length == 0 ? "" : "user",
+        TargetId = targetId,
+    };
+}

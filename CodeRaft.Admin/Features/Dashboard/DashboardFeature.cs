@@ -1,0 +1,10 @@
+namespace CodeRaft.Admin.Features.Dashboard;
+
+public static class DashboardFeature
+{
+    public static IServiceCollection AddDashboard(this IServiceCollection services)
+    {
+        services.AddSingleton<DashboardStatisticsService>();
+        return services;
+    }
+}
