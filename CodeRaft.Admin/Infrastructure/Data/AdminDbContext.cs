@@ -1,4 +1,7 @@
 using CodeRaft.Admin.Features.Audit;
+using CodeRaft.Admin.Features.Users;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using CodeRaft.Admin.Security.Encryption;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,8 +12,9 @@ namespace CodeRaft.Admin.Infrastructure.Data;
 /// <see cref="PostgresAdminDbContext"/>) exist only so each provider has its own migrations folder.
 /// Features use it through <c>IDbContextFactory&lt;AdminDbContext&gt;</c>, one short-lived context per operation.
 /// </summary>
-public abstract class AdminDbContext(DbContextOptions options) : DbContext(options)
+public abstract class AdminDbContext(DbContextOptions options) : IdentityUserContext<AdminUser, Guid>(options)
 {
+    public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
     public DbSet<KeyRingRecord> KeyRing => Set<KeyRingRecord>();
     public DbSet<DataKeyRecord> DataKeys => Set<DataKeyRecord>();
     public DbSet<SystemSecret> SystemSecrets => Set<SystemSecret>();
@@ -39,12 +43,16 @@ public abstract class AdminDbContext(DbContextOptions options) : DbContext(optio
         }
     }
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void OnModelCreating(ModelBuilder builder)
     {
-        modelBuilder.ApplyConfigurationsFromAssembly(typeof(AdminDbContext).Assembly);
+        base.OnModelCreating(builder); // ASP.NET Core Identity's user tables
+        builder.Entity<IdentityUserClaim<Guid>>().ToTable("user_claims");
+        builder.Entity<IdentityUserLogin<Guid>>().ToTable("user_logins");
+        builder.Entity<IdentityUserToken<Guid>>().ToTable("user_tokens");
+        builder.ApplyConfigurationsFromAssembly(typeof(AdminDbContext).Assembly);
 
         // Every column is snake_case; protected properties already carry their column name.
-        foreach (var entityType in modelBuilder.Model.GetEntityTypes())
+        foreach (var entityType in builder.Model.GetEntityTypes())
         {
             foreach (var property in entityType.GetProperties())
             {

@@ -44,6 +44,8 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<KeyRingStore>();
         services.AddSingleton<DatabaseInitializer>();
         services.AddAuditCore();
+        services.AddOptions<Security.Totp.TotpOptions>().BindConfiguration("Security:Totp");
+        services.AddSingleton<Security.Totp.TotpService>();
 
         // Both providers are registered; the configured one is chosen when the factory is first resolved, after
         // configuration is final (tests and the CLI override it after registration).

@@ -77,6 +77,40 @@ public sealed class AuditWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Runs a multi-step change (e.g. conditional ExecuteUpdate statements) and records the events it returns,
+    /// in one transaction: guard → mutate → persist with audit. The chain lock is taken before the transaction
+    /// begins, the same order as every other path, so SQLite's writer lock and ours can never deadlock.
+    /// </summary>
+    public async Task<T> ExecuteAsync<T>(AdminDbContext db, Func<CancellationToken, Task<(T Result, IReadOnlyList<AuditEvent> Events)>> change,
+        CancellationToken cancellationToken = default)
+    {
+        await _appendLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var (result, events) = await change(cancellationToken);
+            Validate(events);
+            IReadOnlyList<AuditEntry> entries = events.Count > 0 ? await AppendInTransactionAsync(db, events, cancellationToken) : [];
+            if (events.Count == 0)
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            if (entries.Count > 0)
+            {
+                Appended?.Invoke(entries[^1].Sequence);
+            }
+
+            return result;
+        }
+        finally
+        {
+            _appendLock.Release();
+        }
+    }
+
     public async Task<AuditEntry> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default) =>
         (await AppendBatchAsync([auditEvent], cancellationToken))[0];
 

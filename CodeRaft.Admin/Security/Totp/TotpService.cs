@@ -1,0 +1,149 @@
+using System.Security.Cryptography;
+using System.Text;
+using CodeRaft.Admin.Features.Audit.Chain;
+using CodeRaft.Admin.Features.Users;
+using CodeRaft.Admin.Infrastructure.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CodeRaft.Admin.Security.Totp;
+
+public sealed class TotpOptions
+{
+    /// <summary>Consecutive failures before TOTP is locked (Security:Totp:MaxFailures; 1–100, default 5).</summary>
+    public int MaxFailures { get; set; } = 5;
+
+    /// <summary>How long a lock lasts (Security:Totp:Lockout, default 15 minutes).</summary>
+    public TimeSpan Lockout { get; set; } = TimeSpan.FromMinutes(15);
+
+    internal int EffectiveMaxFailures => Math.Clamp(MaxFailures, 1, 100);
+}
+
+public enum TotpOutcome
+{
+    Accepted,
+    Invalid,
+    Replayed,
+    LockedOut,
+    NotEnrolled,
+}
+
+public sealed record TotpResult(TotpOutcome Outcome, string Message, DateTimeOffset? LockedUntil = null)
+{
+    public bool Succeeded => Outcome == TotpOutcome.Accepted;
+}
+
+/// <summary>
+/// Checks a user's TOTP code or recovery code (docs/authentication.md, "TOTP"):
+///   1. refuse while locked;   2. parse the input (clear message);   3. verify now ±1 step in constant time;
+///   4. accept the step only if it is newer than the last accepted one — one conditional UPDATE, so two
+///      concurrent submissions of the same code cannot both succeed;   5. count failures, lock after MaxFailures.
+/// Every outcome is written to the audit log in the same transaction as the state change.
+/// </summary>
+public sealed class TotpService(IDbContextFactory<AdminDbContext> contexts, AuditWriter audit, TimeProvider time, IOptions<TotpOptions> options)
+{
+    public async Task<TotpResult> VerifyCodeAsync(Guid userId, string? input, string purpose, AuditActor actor, string sourceIp = "", CancellationToken cancellationToken = default)
+    {
+        var parsed = TotpCodeInput.Parse(input);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await audit.ExecuteAsync(db, async ct =>
+        {
+            var now = time.GetUtcNow();
+            var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, ct);
+            if (user?.TotpSecret is null)
+            {
+                return Done(new TotpResult(TotpOutcome.NotEnrolled, "Two-factor authentication is not set up for this account."), "totp.failed", AuditVocabulary.Failure);
+            }
+
+            if (user.TotpLockedUntil is { } lockedUntil && lockedUntil > now.UtcDateTime)
+            {
+                return Done(Locked(lockedUntil), "totp.locked_out", AuditVocabulary.Denied);
+            }
+
+            if (parsed.Code is null && string.IsNullOrWhiteSpace(input))
+            {
+                // Nothing was submitted: a prompt, not an attempt.
+                return (new TotpResult(TotpOutcome.Invalid, parsed.Error!), (IReadOnlyList<AuditEvent>)[]);
+            }
+
+            var step = parsed.Code is null ? null : Totp.Verify(Base32.Decode(user.TotpSecret)!, parsed.Code, now);
+            if (step is not null)
+            {
+                var accepted = await db.Users.Where(u => u.Id == userId && u.TotpLastStep < step)
+                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.TotpLastStep, step.Value).SetProperty(x => x.TotpFailures, 0).SetProperty(x => x.TotpLockedUntil, (DateTime?)null), ct);
+                return accepted == 1
+                    ? Done(new TotpResult(TotpOutcome.Accepted, "Code accepted."), "totp.verified", AuditVocabulary.Success)
+                    : Done(new TotpResult(TotpOutcome.Replayed, "This code was already used. Wait for the next code and try again."), "totp.replayed", AuditVocabulary.Denied);
+            }
+
+            return await FailAsync(parsed.Error ?? "That code is not valid. Check the time on your device and try again.", now, ct);
+        }, cancellationToken);
+
+        async Task<(TotpResult, IReadOnlyList<AuditEvent>)> FailAsync(string message, DateTimeOffset now, CancellationToken ct)
+        {
+            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.TotpFailures, x => x.TotpFailures + 1), ct);
+            var failures = await db.Users.Where(u => u.Id == userId).Select(u => u.TotpFailures).SingleAsync(ct);
+            var events = new List<AuditEvent> { Event("totp.failed", AuditVocabulary.Failure, ("failures", failures)) };
+            if (failures < options.Value.EffectiveMaxFailures)
+            {
+                return (new TotpResult(TotpOutcome.Invalid, message), events);
+            }
+
+            var until = now.UtcDateTime + options.Value.Lockout;
+            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.TotpLockedUntil, until).SetProperty(x => x.TotpFailures, 0), ct);
+            events.Add(Event("totp.locked", AuditVocabulary.Denied, ("until", AuditHash.FormatTimestamp(until)), ("failures", failures)));
+            return (Locked(until), events);
+        }
+
+        (TotpResult, IReadOnlyList<AuditEvent>) Done(TotpResult result, string action, string outcome) => (result, [Event(action, outcome)]);
+
+        AuditEvent Event(string action, string outcome, params (string Key, object? Value)[] details) => new()
+        {
+            Category = "auth",
+            Action = action,
+            Outcome = outcome,
+            Actor = actor,
+            SourceIp = sourceIp,
+            TargetType = "user",
+            TargetId = userId.ToString(),
+            Details = AuditDetails.Of([("purpose", purpose), .. details]),
+        };
+    }
+
+    private static TotpResult Locked(DateTime until) => new(TotpOutcome.LockedOut,
+        $"Too many wrong codes. Two-factor codes are locked until {until:HH:mm} UTC.", new DateTimeOffset(until, TimeSpan.Zero));
+
+    /// <summary>10 single-use recovery codes like <c>k3mqp-7xv2d</c> (50 random bits each), shown once, stored as salted hashes.</summary>
+    public static IReadOnlyList<string> NewRecoveryCodes()
+    {
+        const string alphabet = "abcdefghjkmnpqrstuvwxyz23456789"; // no 0/o, 1/l/i
+        return [.. Enumerable.Range(0, 10).Select(_ =>
+        {
+            var chars = RandomNumberGenerator.GetItems<char>(alphabet, 10);
+            return $"{new string(chars, 0, 5)}-{new string(chars, 5, 5)}";
+        })];
+    }
+
+    /// <summary>salt (16 bytes, hex) ':' SHA-256(salt || normalized code) (hex). High-entropy codes need no slow hash.</summary>
+    public static string HashRecoveryCode(string code, byte[]? salt = null)
+    {
+        salt ??= RandomNumberGenerator.GetBytes(16);
+        var digest = SHA256.HashData([.. salt, .. Encoding.UTF8.GetBytes(NormalizeRecoveryCode(code))]);
+        return $"{Convert.ToHexStringLower(salt)}:{Convert.ToHexStringLower(digest)}";
+    }
+
+    public static bool RecoveryCodeMatches(string code, string stored)
+    {
+        var parts = stored.Split(':');
+        if (parts.Length != 2)
+        {
+            return false;
+        }
+
+        var expected = HashRecoveryCode(code, Convert.FromHexString(parts[0]));
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(stored));
+    }
+
+    private static string NormalizeRecoveryCode(string code) =>
+        string.Concat(code.Where(c => c is not (' ' or '-'))).ToLowerInvariant();
+}
