@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using CodeRaft.Admin.Features.Audit.Checkpoints;
 using CodeRaft.Admin.Infrastructure.Data;
@@ -17,8 +18,8 @@ namespace CodeRaft.Admin.Features.Audit.Chain;
 ///
 /// Two paths: <see cref="SaveChangesAsync(AdminDbContext, IReadOnlyList{AuditEvent}, CancellationToken)"/> for a
 /// feature's change and its entries; <see cref="AppendAsync"/>/<see cref="AppendBatchAsync"/> for standalone events,
-/// which queue up and are group-committed (many callers, one transaction, one fsync). Either returns only after
-/// the commit is durable.
+/// which commit inline when the chain is free and otherwise queue up and are group-committed (many callers, one
+/// transaction, one fsync). Either returns only after the commit is durable.
 /// </summary>
 public sealed class AuditWriter : IAsyncDisposable
 {
@@ -123,6 +124,23 @@ public sealed class AuditWriter : IAsyncDisposable
         }
 
         Validate(events);
+
+        // Nobody waiting and the chain free: commit inline, without the hop through the queue.
+        if (_queue.Reader.Count == 0 && await _appendLock.WaitAsync(0, cancellationToken))
+        {
+            try
+            {
+                await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+                var entries = await AppendInTransactionAsync(db, events, cancellationToken);
+                Appended?.Invoke(entries[^1].Sequence);
+                return entries;
+            }
+            finally
+            {
+                _appendLock.Release();
+            }
+        }
+
         var pending = new PendingAppend(events);
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         return await pending.Completion.Task.WaitAsync(cancellationToken);
@@ -137,7 +155,7 @@ public sealed class AuditWriter : IAsyncDisposable
             await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             await LockChainAsync(db, cancellationToken);
-            var (sequence, hash) = await ReadHeadAsync(db, cancellationToken);
+            var (sequence, hash) = await AuditRows.ReadHeadAsync(db, cancellationToken);
             if (await CheckContinuityAsync(db, sequence, hash, cancellationToken) is { } detected)
             {
                 db.AuditEntries.Add(ToEntry(detected, sequence + 1, hash, AuditHash.FormatTimestamp(_time.GetUtcNow())));
@@ -234,10 +252,11 @@ public sealed class AuditWriter : IAsyncDisposable
         var ownsTransaction = db.Database.CurrentTransaction is null;
         var transaction = ownsTransaction ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         var entries = new List<AuditEntry>(events.Count);
+        var checkpoints = new List<AuditCheckpoint>();
         try
         {
             await LockChainAsync(db, cancellationToken);
-            var (sequence, previousHash) = await ReadHeadAsync(db, cancellationToken);
+            var (sequence, previousHash) = await AuditRows.ReadHeadAsync(db, cancellationToken);
             var timestamp = AuditHash.FormatTimestamp(_time.GetUtcNow());
             var recorded = 0; // entries this writer adds on its own, ahead of the caller's
             if (await CheckContinuityAsync(db, sequence, previousHash, cancellationToken) is { } detected)
@@ -255,12 +274,26 @@ public sealed class AuditWriter : IAsyncDisposable
                 // (never over a chain that was changed underneath this process).
                 if (entry.Sequence % 1000 == 0 && _continuityBroken is null)
                 {
-                    db.AuditCheckpoints.Add(_signer.Create(entry.Sequence, entry.Hash, timestamp));
+                    checkpoints.Add(_signer.Create(entry.Sequence, entry.Hash, timestamp));
                 }
             }
 
-            db.AuditEntries.AddRange(entries);
-            await db.SaveChangesAsync(cancellationToken);
+            // The audit rows go first, as prepared INSERTs on the transaction's connection: EF change tracking
+            // would cost more than the durable commit itself (docs/benchmarks.md). The caller's changes follow.
+            try
+            {
+                await AuditRows.InsertAsync(db, entries, checkpoints, cancellationToken);
+            }
+            catch (DbException ex)
+            {
+                throw new AuditWriteException(AuditWriteException.FailClosedMessage, ex);
+            }
+
+            if (db.ChangeTracker.HasChanges())
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
             if (transaction is not null)
             {
                 await transaction.CommitAsync(cancellationToken);
@@ -268,16 +301,6 @@ public sealed class AuditWriter : IAsyncDisposable
 
             _lastKnown = (entries[^1].Sequence, entries[^1].Hash);
             return recorded == 0 ? entries : entries[recorded..];
-        }
-        catch (DbUpdateException ex) when (ex.Entries.Any(e => e.Entity is AuditEntry or AuditCheckpoint) || ex.Entries.Count == 0)
-        {
-            DetachAll(db, entries);
-            throw new AuditWriteException(AuditWriteException.FailClosedMessage, ex);
-        }
-        catch
-        {
-            DetachAll(db, entries);
-            throw;
         }
         finally
         {
@@ -322,16 +345,6 @@ public sealed class AuditWriter : IAsyncDisposable
         };
     }
 
-    private static void DetachAll(AdminDbContext db, List<AuditEntry> entries)
-    {
-        foreach (var entry in db.ChangeTracker.Entries().Where(e => e.Entity is AuditEntry or AuditCheckpoint).ToList())
-        {
-            entry.State = EntityState.Detached;
-        }
-
-        entries.Clear();
-    }
-
     private static AuditEntry ToEntry(AuditEvent auditEvent, long sequence, string previousHash, string timestamp)
     {
         var entry = new AuditEntry
@@ -362,13 +375,6 @@ public sealed class AuditWriter : IAsyncDisposable
         {
             await db.Database.ExecuteSqlRawAsync(PostgresLockSql, cancellationToken);
         }
-    }
-
-    private static async Task<(long Sequence, string Hash)> ReadHeadAsync(AdminDbContext db, CancellationToken cancellationToken)
-    {
-        var head = await db.AuditEntries.AsNoTracking().OrderByDescending(e => e.Sequence)
-            .Select(e => new { e.Sequence, e.Hash }).FirstOrDefaultAsync(cancellationToken);
-        return head is null ? (0, AuditHash.Genesis) : (head.Sequence, head.Hash);
     }
 
     private sealed class PendingAppend(IReadOnlyList<AuditEvent> events)

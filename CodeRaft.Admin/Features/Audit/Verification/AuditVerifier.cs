@@ -229,15 +229,26 @@ public sealed class AuditVerifier(IDbContextFactory<AdminDbContext> contexts, Au
     private static bool Read(DbDataReader reader, AuditEntry entry, out string? nullColumn)
     {
         nullColumn = null;
-        for (var i = 0; i < _columns.Length; i++)
+        try
         {
-            if (reader.IsDBNull(i))
-            {
-                nullColumn = _columns[i];
-                return false;
-            }
+            ReadColumns(reader, entry);
+            return true;
         }
+        catch (Exception ex) when (ex is InvalidCastException or InvalidOperationException or System.Data.SqlTypes.SqlNullValueException)
+        {
+            // Only a NULL makes a typed read fail (the columns are NOT NULL by schema): name it.
+            nullColumn = Enumerable.Range(0, _columns.Length).Where(reader.IsDBNull).Select(i => _columns[i]).FirstOrDefault();
+            if (nullColumn is null)
+            {
+                throw;
+            }
 
+            return false;
+        }
+    }
+
+    private static void ReadColumns(DbDataReader reader, AuditEntry entry)
+    {
         entry.Sequence = reader.GetInt64(0);
         entry.Timestamp = reader.GetString(1);
         entry.Product = reader.GetString(2);
@@ -253,11 +264,27 @@ public sealed class AuditVerifier(IDbContextFactory<AdminDbContext> contexts, Au
         entry.Details = reader.GetString(12);
         entry.PreviousHash = reader.GetString(13);
         entry.Hash = reader.GetString(14);
-        return true;
     }
 
-    private static bool IsTimestamp(string value) =>
-        value.Length == 24 && DateTime.TryParseExact(value, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+    /// <summary>yyyy-MM-ddTHH:mm:ss.fffZ, checked character by character (a parse per entry costs more than its hash).</summary>
+    private static bool IsTimestamp(string v)
+    {
+        if (v.Length != 24 || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' || v[19] != '.' || v[23] != 'Z')
+        {
+            return false;
+        }
+
+        foreach (var i in (ReadOnlySpan<int>)[0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22])
+        {
+            if (!char.IsAsciiDigit(v[i]))
+            {
+                return false;
+            }
+        }
+
+        static int Two(string s, int at) => ((s[at] - '0') * 10) + (s[at + 1] - '0');
+        return Two(v, 5) is >= 1 and <= 12 && Two(v, 8) is >= 1 and <= 31 && Two(v, 11) < 24 && Two(v, 14) < 60 && Two(v, 17) < 60;
+    }
 
     private sealed class Walk(List<AuditCheckpoint> checkpoints)
     {
