@@ -45,7 +45,7 @@ fi
 results="$root/.test-results"
 rm -rf "$results" && mkdir -p "$results"
 passed=0 failed=0 skipped=0 status=0
-for project in CodeRaft.Admin.Tests CodeRaft.Admin.E2E; do
+for project in CodeRaft.Admin.Tests CodeRaft.Admin.TestIdentityProvider.Tests CodeRaft.Admin.E2E; do
   echo "== $project"
   dotnet test "$project/$project.csproj" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$project.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=1
