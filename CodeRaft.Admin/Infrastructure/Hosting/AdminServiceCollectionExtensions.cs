@@ -4,6 +4,7 @@ using CodeRaft.Admin.Features.Dashboard;
 using CodeRaft.Admin.Infrastructure.Data;
 using CodeRaft.Admin.Security.Encryption;
 using CodeRaft.Admin.Security.Logging;
+using CodeRaft.Admin.Security.StepUp;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.EntityFrameworkCore;
@@ -28,6 +29,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddHttpContextAccessor(); // prerender only (theme cookie); never read inside a circuit
         builder.Services.AddAudit();
         builder.Services.AddDashboard();
+        builder.Services.AddStepUp();
         builder.Services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         return builder;
     }

@@ -1,0 +1,289 @@
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using CodeRaft.Admin.Features.Audit.Chain;
+using CodeRaft.Admin.Infrastructure.Data;
+using CodeRaft.Admin.Security.Totp;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.EntityFrameworkCore;
+
+namespace CodeRaft.Admin.Security.StepUp;
+
+/// <summary>
+/// Step-up for privileged components (docs/authentication.md, "Step-up"). Scoped: one instance per circuit, so
+/// unlocks live in this tab's memory only and die with the circuit.
+///
+///   gate  → <see cref="ChallengeAsync"/> / <see cref="ChallengeWithRecoveryCodeAsync"/> → unlocks the gate's ticket
+///   privileged operation → <see cref="DemandAsync"/> first → passes, or audits "stepup.required" (denied) and throws
+///
+/// An unlock is bound to the user who stepped up; the current user is read from the circuit's authentication state
+/// on every demand, so a changed or signed-out user finds nothing unlocked.
+/// </summary>
+public sealed partial class StepUpService : IDisposable
+{
+    private readonly TotpService _totp;
+    private readonly IDbContextFactory<AdminDbContext> _contexts;
+    private readonly AuditWriter _audit;
+    private readonly AuthenticationStateProvider _authentication;
+    private readonly IStepUpPolicy _policy;
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<StepUpTicket, Unlock> _unlocked = [];
+    private Unlock? _last;
+    private CurrentUser? _user;
+
+    public StepUpService(TotpService totp, IDbContextFactory<AdminDbContext> contexts, AuditWriter audit,
+        AuthenticationStateProvider authentication, IStepUpPolicy policy, TimeProvider time)
+    {
+        _totp = totp;
+        _contexts = contexts;
+        _audit = audit;
+        _authentication = authentication;
+        _policy = policy;
+        _time = time;
+        _authentication.AuthenticationStateChanged += OnAuthenticationStateChanged;
+    }
+
+    /// <summary>Verifies a TOTP code for <paramref name="operation"/>; on success unlocks <paramref name="ticket"/>.</summary>
+    public async Task<TotpResult> ChallengeAsync(StepUpTicket ticket, string? code, string operation, CancellationToken cancellationToken = default)
+    {
+        ValidateOperation(operation);
+        if (await CurrentUserAsync() is not { } user)
+        {
+            return NotSignedIn;
+        }
+
+        // TotpService owns replay protection (each step accepted once per user, atomically) and lockout.
+        var result = await _totp.VerifyCodeAsync(user.Id, code, Purpose(operation), user.Actor, cancellationToken: cancellationToken);
+        if (result.Succeeded)
+        {
+            UnlockTicket(ticket, user.Id);
+        }
+
+        return result;
+    }
+
+    /// <summary>Fallback: a single-use recovery code, marked used atomically; on success unlocks <paramref name="ticket"/>.</summary>
+    public async Task<TotpResult> ChallengeWithRecoveryCodeAsync(StepUpTicket ticket, string? code, string operation, CancellationToken cancellationToken = default)
+    {
+        ValidateOperation(operation);
+        if (await CurrentUserAsync() is not { } user)
+        {
+            return NotSignedIn;
+        }
+
+        if (string.IsNullOrWhiteSpace(code))
+        {
+            return new(TotpOutcome.Invalid, "Enter one of your recovery codes (like k3mqp-7xv2d).");
+        }
+
+        if (code.Length > TotpCodeInput.MaxInputLength)
+        {
+            return new(TotpOutcome.Invalid, "That is not a recovery code: a recovery code has 10 letters and digits.");
+        }
+
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+        var result = await _audit.ExecuteAsync(db, async ct =>
+        {
+            var now = _time.GetUtcNow();
+            var owner = await db.Users.AsNoTracking().Where(u => u.Id == user.Id).Select(u => new { u.TotpLockedUntil }).SingleOrDefaultAsync(ct);
+            if (owner is null)
+            {
+                return Done(new TotpResult(TotpOutcome.NotEnrolled, "This account no longer exists."), "stepup.recovery_code_failed", AuditVocabulary.Failure);
+            }
+
+            // The TOTP lock also holds for recovery codes: the fallback must not become a way around throttling.
+            if (owner.TotpLockedUntil is { } until && until > now.UtcDateTime)
+            {
+                return Done(new TotpResult(TotpOutcome.LockedOut, $"Too many wrong codes. Two-factor codes are locked until {until:HH:mm} UTC.",
+                    new DateTimeOffset(until, TimeSpan.Zero)), "stepup.recovery_code_failed", AuditVocabulary.Denied);
+            }
+
+            var candidates = await db.RecoveryCodes.AsNoTracking().Where(c => c.UserId == user.Id && c.UsedAt == null)
+                .Select(c => new { c.Id, c.CodeHash }).ToListAsync(ct);
+            var match = candidates.FirstOrDefault(c => TotpService.RecoveryCodeMatches(code, c.CodeHash));
+            if (match is null)
+            {
+                return Done(new TotpResult(TotpOutcome.Invalid, "That recovery code is not valid or was already used."), "stepup.recovery_code_failed", AuditVocabulary.Failure);
+            }
+
+            // Conditional UPDATE: of two concurrent submissions of one code, only one sees UsedAt still null.
+            var marked = await db.RecoveryCodes.Where(c => c.Id == match.Id && c.UsedAt == null)
+                .ExecuteUpdateAsync(c => c.SetProperty(x => x.UsedAt, now.UtcDateTime), ct);
+            return marked == 1
+                ? Done(new TotpResult(TotpOutcome.Accepted, "Recovery code accepted. It cannot be used again."), "stepup.recovery_code_used", AuditVocabulary.Success,
+                    ("remaining", candidates.Count - 1))
+                : Done(new TotpResult(TotpOutcome.Replayed, "That recovery code is not valid or was already used."), "stepup.recovery_code_failed", AuditVocabulary.Denied);
+        }, cancellationToken);
+
+        if (result.Succeeded)
+        {
+            UnlockTicket(ticket, user.Id);
+        }
+
+        return result;
+
+        (TotpResult, IReadOnlyList<AuditEvent>) Done(TotpResult result, string action, string outcome, params (string Key, object? Value)[] details) =>
+            (result, [AuthEvent(user, action, outcome, [("purpose", Purpose(operation)), .. details])]);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="ticket"/> may act now: it was unlocked itself, or (grace &gt; 0) this circuit's last
+    /// step-up lies within the grace period. For rendering; operations call <see cref="DemandAsync"/>.
+    /// </summary>
+    public bool IsUnlocked(StepUpTicket ticket)
+    {
+        lock (_lock)
+        {
+            return _user is { } user && IsUnlockedFor(ticket, user.Id);
+        }
+    }
+
+    /// <summary>
+    /// The server-side guard every privileged operation calls first. Throws <see cref="StepUpRequiredException"/>
+    /// (after auditing "stepup.required", denied) unless the current user holds a valid step-up for
+    /// <paramref name="ticket"/> in this circuit. Async because the denial is written durably before the refusal.
+    /// </summary>
+    public async Task DemandAsync(StepUpTicket? ticket, string operation, CancellationToken cancellationToken = default)
+    {
+        ValidateOperation(operation);
+        var user = await CurrentUserAsync();
+        bool unlocked;
+        lock (_lock)
+        {
+            unlocked = user is not null && ticket is { } t && IsUnlockedFor(t, user.Id);
+        }
+
+        if (unlocked)
+        {
+            return;
+        }
+
+        await _audit.AppendAsync(AuthEvent(user, "stepup.required", AuditVocabulary.Denied, ("operation", operation)), cancellationToken);
+        throw new StepUpRequiredException(operation);
+    }
+
+    /// <summary>Forgets a ticket when its gate goes away.</summary>
+    public void Release(StepUpTicket ticket)
+    {
+        lock (_lock)
+        {
+            _unlocked.Remove(ticket);
+        }
+    }
+
+    /// <summary>The signed-in user of this circuit, or null. Exposed for the gate's "sign in first" state.</summary>
+    public async Task<Guid?> CurrentUserIdAsync() => (await CurrentUserAsync())?.Id;
+
+    public void Dispose() => _authentication.AuthenticationStateChanged -= OnAuthenticationStateChanged;
+
+    private bool IsUnlockedFor(StepUpTicket ticket, Guid userId)
+    {
+        // Called under _lock. Unlocks never outlive a change of user; the user check is belt and braces.
+        if (ticket.IsEmpty)
+        {
+            return false;
+        }
+
+        if (_unlocked.TryGetValue(ticket, out var own) && own.UserId == userId)
+        {
+            return true;
+        }
+
+        var grace = _policy.GracePeriod;
+        return grace > TimeSpan.Zero && _last is { } last && last.UserId == userId && _time.GetUtcNow() - last.At < grace;
+    }
+
+    private void UnlockTicket(StepUpTicket ticket, Guid userId)
+    {
+        if (ticket.IsEmpty)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            var unlock = new Unlock(userId, _time.GetUtcNow());
+            _unlocked[ticket] = unlock;
+            _last = unlock;
+        }
+    }
+
+    private async Task<CurrentUser?> CurrentUserAsync()
+    {
+        var state = await _authentication.GetAuthenticationStateAsync();
+        var user = ToCurrentUser(state.User);
+        lock (_lock)
+        {
+            if (_user?.Id != user?.Id)
+            {
+                // Another user (or none) in this circuit: nothing unlocked by the previous one survives.
+                _unlocked.Clear();
+                _last = null;
+            }
+
+            _user = user;
+        }
+
+        return user;
+    }
+
+    private void OnAuthenticationStateChanged(Task<AuthenticationState> state) =>
+        _ = state.ContinueWith(t =>
+        {
+            var user = t.IsCompletedSuccessfully ? ToCurrentUser(t.Result.User) : null;
+            lock (_lock)
+            {
+                if (_user?.Id != user?.Id)
+                {
+                    _unlocked.Clear();
+                    _last = null;
+                }
+
+                _user = user;
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    private static CurrentUser? ToCurrentUser(ClaimsPrincipal principal)
+    {
+        if (principal.Identity?.IsAuthenticated != true)
+        {
+            return null;
+        }
+
+        var id = principal.FindFirst("sub")?.Value ?? principal.FindFirst(ClaimTypes.NameIdentifier)?.Value;
+        return Guid.TryParse(id, out var guid) && guid != Guid.Empty
+            ? new CurrentUser(guid, AuditActor.User(guid.ToString(), principal.Identity.Name ?? ""))
+            : null;
+    }
+
+    private static AuditEvent AuthEvent(CurrentUser? user, string action, string outcome, params (string Key, object? Value)[] details) => new()
+    {
+        Category = "auth",
+        Action = action,
+        Outcome = outcome,
+        Actor = user?.Actor ?? AuditActor.Anonymous,
+        TargetType = user is null ? "" : "user",
+        TargetId = user?.Id.ToString() ?? "",
+        Details = AuditDetails.Of(details),
+    };
+
+    private static string Purpose(string operation) => $"step-up:{operation}";
+
+    private static void ValidateOperation(string operation)
+    {
+        // Operation names come from code, not from users; a bad one is a programming error.
+        if (operation is null || !OperationName().IsMatch(operation))
+        {
+            throw new ArgumentException("An operation is a short lowercase name such as user.disable or apikey.create.", nameof(operation));
+        }
+    }
+
+    private static readonly TotpResult NotSignedIn = new(TotpOutcome.NotEnrolled, "Sign in first: confirming an action needs a signed-in user.");
+
+    [GeneratedRegex("^[a-z][a-z0-9_.-]{0,63}$")]
+    private static partial Regex OperationName();
+
+    private sealed record Unlock(Guid UserId, DateTimeOffset At);
+
+    private sealed record CurrentUser(Guid Id, AuditActor Actor);
+}
