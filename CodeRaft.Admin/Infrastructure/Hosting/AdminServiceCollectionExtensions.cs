@@ -1,7 +1,10 @@
 using System.Security.Authentication;
+using CodeRaft.Admin.Features.Account;
 using CodeRaft.Admin.Features.Audit;
 using CodeRaft.Admin.Features.Dashboard;
+using CodeRaft.Admin.Features.Setup;
 using CodeRaft.Admin.Infrastructure.Data;
+using CodeRaft.Admin.Security.Authentication;
 using CodeRaft.Admin.Security.Encryption;
 using CodeRaft.Admin.Security.Logging;
 using CodeRaft.Admin.Security.StepUp;
@@ -48,6 +51,12 @@ public static class AdminServiceCollectionExtensions
         services.AddAuditCore();
         services.AddOptions<Security.Totp.TotpOptions>().BindConfiguration("Security:Totp");
         services.AddSingleton<Security.Totp.TotpService>();
+        services.AddSingleton<PasswordPolicy>();
+        services.AddSingleton<SetupTokenService>();
+        services.AddSingleton<IAdminInitializer, SetupTokenInitializer>();
+        services.AddSingleton<FirstOwnerInputValidator>();
+        services.AddSingleton<FirstOwnerService>();
+        services.AddSingleton<TotpEnrollmentService>();
 
         // Both providers are registered; the configured one is chosen when the factory is first resolved, after
         // configuration is final (tests and the CLI override it after registration).
