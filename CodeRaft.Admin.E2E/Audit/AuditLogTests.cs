@@ -16,7 +16,7 @@ public sealed partial class AuditLogTests(AdminAppFixture app, BrowserFixture br
     [Fact]
     public async Task FilterOpenVerify_SystemCategory_ShowsHashesAndIntact()
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var audit = new AuditLogPage(session.Page);
         await audit.GotoAsync();
 
@@ -45,7 +45,7 @@ public sealed partial class AuditLogTests(AdminAppFixture app, BrowserFixture br
     [Fact]
     public async Task Export_Jsonl_DownloadsParseableLinesAndPageStaysLive()
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var audit = new AuditLogPage(session.Page);
         await audit.GotoAsync();
         await audit.FilterByCategoryAsync("system");
@@ -73,7 +73,7 @@ public sealed partial class AuditLogTests(AdminAppFixture app, BrowserFixture br
     [Fact]
     public async Task Link_NaughtyQuery_ExplainsAndStaysLive()
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var dialogs = 0;
         session.Page.Dialog += (_, _) => Interlocked.Increment(ref dialogs);
         var audit = new AuditLogPage(session.Page);

@@ -17,7 +17,7 @@ public sealed class DashboardAuditTests(AdminAppFixture app, BrowserFixture brow
     [Fact]
     public async Task Dashboard_AfterVerification_ShowsChartsChainAndLastResult()
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var dialogs = 0;
         session.Page.Dialog += (_, dialog) => Interlocked.Increment(ref dialogs);
         var seeded = await app.Services.GetRequiredService<AuditWriter>().AppendBatchAsync(
@@ -55,7 +55,7 @@ public sealed class DashboardAuditTests(AdminAppFixture app, BrowserFixture brow
     [Fact]
     public async Task Dashboard_AllDenied_OpensTheAuditLogFiltered()
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var dashboard = new DashboardPage(session.Page);
         await dashboard.GotoAsync();
 

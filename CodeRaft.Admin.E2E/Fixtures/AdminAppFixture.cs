@@ -5,6 +5,7 @@ using CodeRaft.Admin.Security.Encryption;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CodeRaft.Admin.E2E.Fixtures;
 
@@ -13,7 +14,7 @@ namespace CodeRaft.Admin.E2E.Fixtures;
 /// with its own empty data directory and master secret. Program.cs runs unchanged, including
 /// InitializeAdminAsync between Build() and Run().
 /// </summary>
-public sealed class AdminAppFixture : WebApplicationFactory<Program>, IAsyncLifetime
+public class AdminAppFixture : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private readonly string _masterSecret = RandomNumberGenerator.GetString(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 32);
@@ -36,12 +37,56 @@ public sealed class AdminAppFixture : WebApplicationFactory<Program>, IAsyncLife
     /// <summary>How long StartServer took: host build, database and key ring initialization, Kestrel bind.</summary>
     public TimeSpan StartupTime { get; private set; }
 
-    public Task InitializeAsync()
+    /// <summary>The Owner every browser session signs in as (password + TOTP), seeded after start-up.</summary>
+    public string OwnerEmail { get; } = "e2e-owner@example.test";
+
+    public string OwnerPassword { get; } = "e2e correct horse battery staple";
+
+    /// <summary>The Owner's TOTP key (Base32): tests compute codes from it as an authenticator app would.</summary>
+    public string OwnerTotpKey { get; } = CodeRaft.Admin.Security.Totp.Base32.Encode(RandomNumberGenerator.GetBytes(20));
+
+    /// <summary>False for a first-run portal: no user, setup pending.</summary>
+    protected bool SeedOwner { get; init; } = true;
+
+    /// <summary>The signed-in browser state (cookies), made once per run: each sign-in burns a TOTP step.</summary>
+    public string? SignedInStorageState { get; set; }
+
+    public async Task InitializeAsync()
     {
         var stopwatch = Stopwatch.StartNew();
         StartServer();
         StartupTime = stopwatch.Elapsed;
-        return Task.CompletedTask;
+        if (SeedOwner)
+        {
+            await SeedUserAsync(OwnerEmail, OwnerPassword, OwnerTotpKey, Admin.Features.Users.AdminRole.Owner);
+            // A seeded user ends first-run setup, as creating the Owner through /setup would.
+            Services.GetRequiredService<CodeRaft.Admin.Security.Authentication.SetupTokenService>().Consume();
+        }
+    }
+
+    /// <summary>Creates an active user with a password and an enrolled TOTP key, straight in the store.</summary>
+    public async Task SeedUserAsync(string email, string password, string? totpKey, Admin.Features.Users.AdminRole role)
+    {
+        var contexts = Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<CodeRaft.Admin.Infrastructure.Data.AdminDbContext>>();
+        await using var db = await contexts.CreateDbContextAsync();
+        var user = new Admin.Features.Users.AdminUser
+        {
+            Id = Guid.NewGuid(),
+            UserName = email,
+            NormalizedUserName = email.ToUpperInvariant(),
+            Email = email,
+            NormalizedEmail = email.ToUpperInvariant(),
+            DisplayName = "E2E " + role,
+            Role = role,
+            Status = Admin.Features.Users.AdminUserStatus.Active,
+            SecurityStamp = Guid.NewGuid().ToString(),
+            CreatedAt = DateTime.UtcNow,
+            TotpSecret = totpKey,
+            TotpEnabledAt = totpKey is null ? null : DateTime.UtcNow,
+        };
+        user.PasswordHash = new Microsoft.AspNetCore.Identity.PasswordHasher<Admin.Features.Users.AdminUser>().HashPassword(user, password);
+        db.Users.Add(user);
+        await db.SaveChangesAsync();
     }
 
     async Task IAsyncLifetime.DisposeAsync()

@@ -56,13 +56,37 @@ public sealed class BrowserFixture : IAsyncLifetime
         _playwright?.Dispose();
     }
 
+    private readonly SemaphoreSlim _signIn = new(1, 1);
+
+    /// <summary>A fresh context signed in as the app's Owner (the sign-in itself runs once per app fixture).</summary>
+    public async Task<BrowserSession> NewSessionAsync(AdminAppFixture app, int width = 1280, int height = 800)
+    {
+        await _signIn.WaitAsync();
+        try
+        {
+            if (app.SignedInStorageState is null)
+            {
+                await using var anonymous = await NewSessionAsync(app.BaseAddress);
+                await new Pages.SignInPage(anonymous.Page).SignInAsync(app.OwnerEmail, app.OwnerPassword, app.OwnerTotpKey);
+                app.SignedInStorageState = await anonymous.Context.StorageStateAsync();
+            }
+        }
+        finally
+        {
+            _signIn.Release();
+        }
+
+        return await NewSessionAsync(app.BaseAddress, width, height, app.SignedInStorageState);
+    }
+
     /// <summary>A fresh context and page at the given viewport, recording what goes wrong in it.</summary>
-    public async Task<BrowserSession> NewSessionAsync(Uri baseAddress, int width = 1280, int height = 800)
+    public async Task<BrowserSession> NewSessionAsync(Uri baseAddress, int width = 1280, int height = 800, string? storageState = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
+            StorageState = storageState,
         });
         context.SetDefaultTimeout(ExpectTimeoutMs);
         var page = await context.NewPageAsync();

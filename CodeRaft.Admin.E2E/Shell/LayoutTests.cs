@@ -17,7 +17,7 @@ public sealed class LayoutTests(AdminAppFixture app, BrowserFixture browser, ITe
     [InlineData(768, 1024)]
     public async Task Dashboard_AtViewport_ContentClearOfAppBarAndNavigationReachable(int width, int height)
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress, width, height);
+        await using var session = await browser.NewSessionAsync(app, width, height);
         var shell = new ShellPage(session.Page);
         await shell.GotoAsync(AdminRoutes.Dashboard);
         await shell.WaitForInteractiveAsync();
@@ -49,7 +49,7 @@ public sealed class LayoutTests(AdminAppFixture app, BrowserFixture browser, ITe
     [Fact]
     public async Task ReconnectModal_WhileConnected_HasItsScopedStyles()
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var shell = new ShellPage(session.Page);
         await shell.GotoAsync(AdminRoutes.Dashboard);
         await shell.WaitForInteractiveAsync();

@@ -12,7 +12,7 @@ public sealed class NavigationTests(AdminAppFixture app, BrowserFixture browser)
     [InlineData(768, 1024)]
     public async Task NavigateViaMenu_EveryEntry_OpensItsPageWithoutErrors(int width, int height)
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress, width, height);
+        await using var session = await browser.NewSessionAsync(app, width, height);
         var shell = new ShellPage(session.Page);
         await shell.GotoAsync(AdminRoutes.Dashboard);
         await shell.WaitForInteractiveAsync();

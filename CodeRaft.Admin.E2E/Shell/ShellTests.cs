@@ -17,7 +17,7 @@ public sealed class ShellTests(AdminAppFixture app, BrowserFixture browser, ITes
     public async Task Portal_Started_RendersInteractiveShell()
     {
         output.WriteLine($"Portal at {app.BaseAddress}: StartServer took {app.StartupTime.TotalMilliseconds:F0} ms, Chromium launch {browser.LaunchTime.TotalMilliseconds:F0} ms.");
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var shell = new ShellPage(session.Page);
 
         var response = await shell.GotoAsync(AdminRoutes.Dashboard);
@@ -35,7 +35,7 @@ public sealed class ShellTests(AdminAppFixture app, BrowserFixture browser, ITes
     [Fact]
     public async Task Portal_StartedByFactory_RanStartupInitialization()
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var shell = new ShellPage(session.Page);
 
         await shell.GotoAsync(AdminRoutes.Dashboard);
@@ -52,7 +52,7 @@ public sealed class ShellTests(AdminAppFixture app, BrowserFixture browser, ITes
     [Fact]
     public async Task Portal_FirstLoad_ServesStylesAndScripts()
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var shell = new ShellPage(session.Page);
 
         await shell.GotoAsync(AdminRoutes.Dashboard);
@@ -79,7 +79,7 @@ public sealed class ShellTests(AdminAppFixture app, BrowserFixture browser, ITes
     [Fact]
     public async Task UnknownRoute_Opened_ShowsFriendlyNotFoundPage()
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var shell = new ShellPage(session.Page);
 
         var response = await shell.GotoAsync(UnknownRoute);
@@ -106,7 +106,7 @@ public sealed class ShellTests(AdminAppFixture app, BrowserFixture browser, ITes
     [InlineData(UnknownRoute)]
     public async Task Document_AsBrowserReceivesIt_CarriesSecurityHeaders(string path)
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var shell = new ShellPage(session.Page);
 
         var response = await shell.GotoAsync(path);

@@ -10,7 +10,7 @@ public sealed class ThemeTests(AdminAppFixture app, BrowserFixture browser)
     [Fact]
     public async Task ToggleTheme_ThenReload_StaysDark()
     {
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var shell = new ShellPage(session.Page);
         await shell.GotoAsync(AdminRoutes.Dashboard);
         await shell.WaitForInteractiveAsync();
@@ -26,12 +26,9 @@ public sealed class ThemeTests(AdminAppFixture app, BrowserFixture browser)
         Assert.Equal("dark", await shell.StoredThemeAsync());
 
         // The cookie is read while prerendering: the very first HTML is already dark (no light flash) ...
-        using (var http = new HttpClient())
-        using (var request = new HttpRequestMessage(HttpMethod.Get, app.BaseAddress) { Headers = { { "Cookie", "coderaft-theme=dark" } } })
-        using (var response = await http.SendAsync(request))
-        {
-            Assert.Contains("data-theme=\"dark\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        }
+        // (the browser context's own request API: same session and theme cookies, no page script involved).
+        var response = await session.Context.APIRequest.GetAsync(app.BaseAddress.ToString());
+        Assert.Contains("data-theme=\"dark\"", await response.TextAsync(), StringComparison.Ordinal);
 
         // ... and the circuit keeps it after a reload.
         await shell.ReloadAsync();
@@ -44,7 +41,7 @@ public sealed class ThemeTests(AdminAppFixture app, BrowserFixture browser)
     public async Task FreshBrowserContext_FirstVisit_StartsLight()
     {
         // A different context from the test above: it has no theme cookie.
-        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await using var session = await browser.NewSessionAsync(app);
         var shell = new ShellPage(session.Page);
 
         await shell.GotoAsync(AdminRoutes.Dashboard);

@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CodeRaft.Admin.Tests.TestSupport;
 
 /// <summary>The portal in-process (TestServer) on its own data directory and master secret.</summary>
-public sealed class AdminAppFactory : WebApplicationFactory<Program>
+public class AdminAppFactory : WebApplicationFactory<Program>
 {
     private readonly TempDirectory _data = new("coderaft-app");
 
@@ -19,7 +21,23 @@ public sealed class AdminAppFactory : WebApplicationFactory<Program>
         builder.UseEnvironment(EnvironmentName);
         builder.UseSetting("Storage:DataDirectory", _data.Path);
         builder.UseSetting("CODERAFT_MASTER_SECRET", MasterSecret);
+        if (SignedIn)
+        {
+            // Requests arrive as a fully signed-in Owner (password and TOTP done): for tests of protected pages
+            // and endpoints. The real sign-in flow is exercised end to end in the browser tests.
+            builder.ConfigureTestServices(services => services
+                .AddAuthentication(o =>
+                {
+                    o.DefaultScheme = TestSignedInHandler.SchemeName;
+                    o.DefaultAuthenticateScheme = TestSignedInHandler.SchemeName;
+                    o.DefaultChallengeScheme = TestSignedInHandler.SchemeName;
+                })
+                .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, TestSignedInHandler>(TestSignedInHandler.SchemeName, _ => { }));
+        }
     }
+
+    /// <summary>When true, every request is authenticated as a fully signed-in Owner.</summary>
+    public bool SignedIn { get; init; }
 
     protected override void Dispose(bool disposing)
     {

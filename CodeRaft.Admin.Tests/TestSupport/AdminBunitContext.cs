@@ -12,6 +12,7 @@ public abstract class AdminBunitContext : BunitContext, IAsyncLifetime
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
+        AddAuthorization(); // the layout shows AuthorizeView; tests run as an anonymous visitor unless they sign in
         Services.AddSingleton<Microsoft.AspNetCore.Http.IHttpContextAccessor, Microsoft.AspNetCore.Http.HttpContextAccessor>();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }

@@ -42,14 +42,20 @@ public sealed class HttpHardeningTests : IClassFixture<AdminAppFactory>
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
     }
 
-    [Fact]
-    public async Task Get_UnknownRoute_FriendlyNotFoundPage()
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/audit")]
+    [InlineData("/no/such/page")]
+    [InlineData("/account")]
+    public async Task Get_ConsoleRouteWithoutSession_RedirectedToSignInWithoutData(string path)
     {
-        using var client = _factory.CreateClient();
-        using var response = await client.GetAsync("/no/such/page");
+        using var client = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using var response = await client.GetAsync(path);
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Contains("Page not found", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // Deny by default: no console page renders for a visitor without a session (CONTRACTS §9).
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("http://localhost/account/signin?ReturnUrl=", response.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Empty(await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using CodeRaft.Admin.Components;
+using CodeRaft.Admin.Security.Authentication;
 using CodeRaft.Admin.Features.Audit.Export;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -33,6 +34,8 @@ public static class AdminApplicationExtensions
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.Use(RefuseOversizedBodies);
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAntiforgery();
         return app;
     }
@@ -58,11 +61,16 @@ public static class AdminApplicationExtensions
     public static WebApplication MapAdmin(this WebApplication app)
     {
         // Liveness answers without touching dependencies; readiness checks the database and the key ring.
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
-        app.MapStaticAssets();
+        // Reachable without a session (container health checks; the files every page needs); all else is deny by default.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapAccountEndpoints();
         app.MapAuditExport();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // Component endpoints (pages and the circuit's hub) need at least the first factor, so a user who still
+        // has to enroll TOTP can run the enrollment page; each page's own [Authorize] (FullySignedIn for every
+        // screen) is enforced on the request and, inside the circuit, by AuthorizeRouteView.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization(AdminClaims.FirstFactorPolicy);
         return app;
     }
 }

@@ -33,6 +33,8 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddAudit();
         builder.Services.AddDashboard();
         builder.Services.AddStepUp();
+        builder.Services.AddAdminAuthentication();
+        builder.Services.AddAccountEndpoints();
         builder.Services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         return builder;
     }

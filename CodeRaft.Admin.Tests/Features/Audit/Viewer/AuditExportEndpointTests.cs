@@ -11,7 +11,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace CodeRaft.Admin.Tests.Features.Audit.Viewer;
 
 /// <summary>GET /audit/export/{ticket}: the download the audit page starts (the ticket store is issued by the page's circuit).</summary>
-public sealed class AuditExportEndpointTests(AdminAppFactory factory) : IClassFixture<AdminAppFactory>
+public sealed class AuditExportEndpointTests(SignedInAdminAppFactory factory) : IClassFixture<SignedInAdminAppFactory>
 {
     [Fact]
     public async Task Get_JsonlTicket_StreamsParseableLinesWithTheContractColumnsAndRecordsTheExport()
@@ -100,7 +100,7 @@ public sealed class AuditExportEndpointTests(AdminAppFactory factory) : IClassFi
     public async Task Get_ExpiredTicket_IsNotFoundAndStaysUnusable()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var own = new AdminAppFactory();
+        using var own = new SignedInAdminAppFactory();
         using var app = own.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
             services.AddSingleton(new AuditExportTickets(clock))));
         using var client = app.CreateClient();

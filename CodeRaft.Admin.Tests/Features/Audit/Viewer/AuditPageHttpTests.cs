@@ -4,7 +4,7 @@ using CodeRaft.Admin.Tests.TestSupport;
 namespace CodeRaft.Admin.Tests.Features.Audit.Viewer;
 
 /// <summary>/audit as the server answers it (prerendered), whatever the query string carries.</summary>
-public sealed class AuditPageHttpTests(AdminAppFactory factory) : IClassFixture<AdminAppFactory>
+public sealed class AuditPageHttpTests(SignedInAdminAppFactory factory) : IClassFixture<SignedInAdminAppFactory>
 {
     [Theory]
     [InlineData("")]

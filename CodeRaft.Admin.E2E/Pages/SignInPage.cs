@@ -1,0 +1,38 @@
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace CodeRaft.Admin.E2E.Pages;
+
+/// <summary>The sign-in pages (password, then the TOTP code), one method per user action.</summary>
+public sealed class SignInPage(IPage page)
+{
+    public ILocator Error => page.Locator("#signin-error, #code-error");
+
+    public async Task OpenAsync() => await page.GotoAsync("account/signin");
+
+    public async Task SubmitPasswordAsync(string email, string password)
+    {
+        await page.Locator("#email").FillAsync(email);
+        await page.Locator("#password").FillAsync(password);
+        await page.Locator("#signin-submit").ClickAsync();
+    }
+
+    public async Task SubmitCodeAsync(string code)
+    {
+        await page.Locator("#code").FillAsync(code);
+        await page.Locator("#code-submit").ClickAsync();
+    }
+
+    /// <summary>The code an authenticator app shows right now for <paramref name="totpKey"/>.</summary>
+    public static string CurrentCode(string totpKey) =>
+        CodeRaft.Admin.Security.Totp.Totp.Hotp(CodeRaft.Admin.Security.Totp.Base32.Decode(totpKey)!, CodeRaft.Admin.Security.Totp.Totp.StepAt(DateTimeOffset.UtcNow));
+
+    public async Task SignInAsync(string email, string password, string totpKey)
+    {
+        await OpenAsync();
+        await SubmitPasswordAsync(email, password);
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/signin/code"));
+        await SubmitCodeAsync(CurrentCode(totpKey));
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Dashboard");
+    }
+}

@@ -1,0 +1,103 @@
+using CodeRaft.Admin.Features.Users;
+using CodeRaft.Admin.Infrastructure.Data;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace CodeRaft.Admin.Security.Authentication;
+
+public sealed class SessionOptions
+{
+    /// <summary>Security:Session:IdleTimeout (default 30 minutes): a session unused this long ends.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Security:Session:AbsoluteTimeout (default 12 hours): no session lives longer, however active.</summary>
+    public TimeSpan AbsoluteTimeout { get; set; } = TimeSpan.FromHours(12);
+}
+
+public static class AuthenticationFeature
+{
+    public const string Scheme = CookieAuthenticationDefaults.AuthenticationScheme;
+
+    /// <summary>
+    /// Local accounts with a cookie session. Deny by default: every endpoint needs a full sign-in (password and
+    /// TOTP) unless it says otherwise ([AllowAnonymous] sign-in/setup/error pages, health checks, static assets).
+    /// </summary>
+    public static IServiceCollection AddAdminAuthentication(this IServiceCollection services)
+    {
+        services.AddOptions<SessionOptions>().BindConfiguration("Security:Session");
+        services.AddScoped<PasswordHasher<AdminUser>>();
+        services.AddAuthentication(Scheme).AddCookie(Scheme, options =>
+        {
+            options.Cookie.Name = "coderaft-session";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.LoginPath = "/account/signin";
+            options.LogoutPath = "/account/signout";
+            // Signed in with the first factor only: the one place to go is TOTP enrollment.
+            options.AccessDeniedPath = "/account";
+            options.SlidingExpiration = true;
+            options.Events.OnValidatePrincipal = SessionValidator.ValidateAsync;
+        });
+        services.AddOptions<CookieAuthenticationOptions>(Scheme).Configure<Microsoft.Extensions.Options.IOptions<SessionOptions>>((cookie, session) =>
+            cookie.ExpireTimeSpan = session.Value.IdleTimeout);
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminClaims.FullySignedInPolicy, p => p.RequireAuthenticatedUser().RequireClaim(AdminClaims.Mfa, AdminClaims.MfaTotp))
+            .AddPolicy(AdminClaims.FirstFactorPolicy, p => p.RequireAuthenticatedUser())
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireClaim(AdminClaims.Mfa, AdminClaims.MfaTotp).Build());
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingAdminAuthenticationStateProvider>();
+        return services;
+    }
+}
+
+/// <summary>
+/// Runs on every request with a session cookie: the absolute lifetime, and the user's current state (active,
+/// same security stamp, same role) — a disabled user or a changed role ends the session at the next request.
+/// </summary>
+internal static class SessionValidator
+{
+    public static async Task ValidateAsync(CookieValidatePrincipalContext context)
+    {
+        var services = context.HttpContext.RequestServices;
+        var session = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SessionOptions>>().Value;
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (!long.TryParse(context.Principal?.FindFirst(AdminClaims.IssuedAt)?.Value, out var issued)
+            || now - DateTimeOffset.FromUnixTimeSeconds(issued) > session.AbsoluteTimeout
+            || !await StillValidAsync(services.GetRequiredService<IDbContextFactory<AdminDbContext>>(), context.Principal!, context.HttpContext.RequestAborted))
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(AuthenticationFeature.Scheme);
+        }
+    }
+
+    public static async Task<bool> StillValidAsync(IDbContextFactory<AdminDbContext> contexts, System.Security.Claims.ClaimsPrincipal principal, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(principal.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value, out var id))
+        {
+            return false;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var user = await db.Users.AsNoTracking().Where(u => u.Id == id)
+            .Select(u => new { u.Status, u.SecurityStamp, u.Role }).SingleOrDefaultAsync(cancellationToken);
+        return user is not null
+            && user.Status == AdminUserStatus.Active
+            && user.SecurityStamp == principal.FindFirst(AdminClaims.SecurityStamp)?.Value
+            && user.Role.ToString() == principal.FindFirst(System.Security.Claims.ClaimTypes.Role)?.Value;
+    }
+}
+
+/// <summary>Re-checks the circuit's user every 30 seconds, so open pages lose access within 30 s of a change.</summary>
+internal sealed class RevalidatingAdminAuthenticationStateProvider(ILoggerFactory loggerFactory, IDbContextFactory<AdminDbContext> contexts)
+    : Microsoft.AspNetCore.Components.Server.RevalidatingServerAuthenticationStateProvider(loggerFactory)
+{
+    protected override TimeSpan RevalidationInterval => TimeSpan.FromSeconds(30);
+
+    protected override Task<bool> ValidateAuthenticationStateAsync(Microsoft.AspNetCore.Components.Authorization.AuthenticationState authenticationState, CancellationToken cancellationToken) =>
+        SessionValidator.StillValidAsync(contexts, authenticationState.User, cancellationToken);
+}
