@@ -11,6 +11,22 @@ public sealed class MigrationTests : IDisposable
     public void Dispose() => _data.Dispose();
 
     [Fact]
+    public async Task Start_FreshDataDirectory_DirectoryAndDatabaseFilesPrivate()
+    {
+        var data = _data.Combine("fresh");
+        await using (var store = await TestStore.StartAsync(data, TestSecrets.NewMasterSecret()))
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(data));
+            foreach (var file in Directory.GetFiles(data, "coderaft-admin.db*"))
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            }
+
+            Assert.NotEmpty(Directory.GetFiles(data, "coderaft-admin.db-wal"));
+        }
+    }
+
+    [Fact]
     public async Task Migrate_Sqlite_AppliesEveryMigrationAndMatchesTheModel()
     {
         await using var store = await TestStore.StartAsync(_data.Path, TestSecrets.NewMasterSecret());

@@ -151,6 +151,21 @@ public sealed class ProtectedStoreTests : IDisposable
         await store.Get<KeyRingStore>().UnlockAsync(_secret);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(int.MaxValue)]
+    public async Task Start_TamperedIterationCount_RefusedWithClearMessage(int iterations)
+    {
+        await using (var store = await TestStore.StartAsync(_data.Path, _secret))
+        {
+            await using var db = await store.Contexts.CreateDbContextAsync();
+            await db.Database.ExecuteSqlRawAsync("UPDATE keyring SET iterations = {0}", iterations);
+        }
+
+        var error = await Assert.ThrowsAsync<AdminStartupException>(() => TestStore.StartAsync(_data.Path, _secret));
+        Assert.Contains("iteration count", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Start_DatabaseFromNewerVersion_RefusesWithClearMessage()
     {

@@ -73,9 +73,11 @@ public sealed class StepUpServiceTests : IAsyncLifetime
         Assert.True(stepUp.IsUnlocked(gate));
         Assert.False(stepUp.IsUnlocked(otherGate));
         await stepUp.DemandAsync(gate, "user.disable");
-        _time.Advance(TimeSpan.FromMinutes(30)); // the unlocked component instance stays unlocked while it lives
+        _time.Advance(StepUpOptions.MaxTicketAge - TimeSpan.FromSeconds(1)); // the component stays unlocked while in use ...
         await stepUp.DemandAsync(gate, "user.disable");
         await Assert.ThrowsAsync<StepUpRequiredException>(() => stepUp.DemandAsync(otherGate, "apikey.create"));
+        _time.Advance(TimeSpan.FromSeconds(1)); // ... but an unattended tab must challenge again
+        await Assert.ThrowsAsync<StepUpRequiredException>(() => stepUp.DemandAsync(gate, "user.disable"));
     }
 
     [Fact]

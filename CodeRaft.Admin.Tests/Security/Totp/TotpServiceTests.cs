@@ -178,7 +178,7 @@ public sealed class TotpServiceTests : IAsyncLifetime
         var codes = TotpService.NewRecoveryCodes();
 
         Assert.Equal(10, codes.Distinct().Count());
-        Assert.All(codes, c => Assert.Matches("^[a-z2-9]{5}-[a-z2-9]{5}$", c));
+        Assert.All(codes, c => Assert.Matches("^([a-z2-9]{4}-){3}[a-z2-9]{4}$", c));
         var stored = TotpService.HashRecoveryCode(codes[0]);
         Assert.DoesNotContain(codes[0], stored, StringComparison.Ordinal);
         Assert.NotEqual(stored, TotpService.HashRecoveryCode(codes[0])); // salted

@@ -14,9 +14,41 @@ namespace CodeRaft.Admin.Infrastructure.Data;
 public sealed class DatabaseInitializer(
     IDbContextFactory<AdminDbContext> contexts, KeyRingStore keyRingStore, KeyRing keyRing, ILogger<DatabaseInitializer> logger)
 {
+    /// <summary>
+    /// A new SQLite database starts as an empty file with mode 0600; SQLite gives its -wal and -shm files the
+    /// same mode. Without this the process umask (often 022) would leave the database world-readable.
+    /// </summary>
+    private static bool CreatePrivateSqliteFile(AdminDbContext db)
+    {
+        if (OperatingSystem.IsWindows() || !db.Database.IsSqlite())
+        {
+            return false;
+        }
+
+        var path = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DataSource;
+        if (string.IsNullOrEmpty(path) || path == ":memory:" || File.Exists(path))
+        {
+            return false;
+        }
+
+        using var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        return true;
+    }
+
     public async Task InitializeAsync(string masterSecret, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (CreatePrivateSqliteFile(db))
+        {
+            // EF would set WAL when it creates the file itself; the file already exists now, so say it here.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
+        }
+
         List<string> applied;
         try
         {

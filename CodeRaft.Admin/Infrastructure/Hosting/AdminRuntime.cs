@@ -30,7 +30,17 @@ public static class AdminRuntime
     {
         try
         {
-            Directory.CreateDirectory(directory);
+            // The directory holds the database (password and recovery-code hashes, the audit log) and secret
+            // files: readable by this user only.
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
             var probe = Path.Combine(directory, $".write-probe-{Guid.NewGuid():N}");
             File.WriteAllBytes(probe, []);
             File.Delete(probe);

@@ -21,6 +21,9 @@ public static class AccountEndpoints
 {
     private const string PendingScheme = "coderaft-pending-2fa";
 
+    private static readonly Lazy<string> DummyHash = new(() =>
+        new PasswordHasher<AdminUser>().HashPassword(new AdminUser(), Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24))));
+
     public static IServiceCollection AddAccountEndpoints(this IServiceCollection services)
     {
         // A short-lived cookie that only says "password checked for user X"; it grants nothing by itself.
@@ -59,8 +62,12 @@ public static class AccountEndpoints
         await using var db = await contexts.CreateDbContextAsync(http.RequestAborted);
         var normalized = (email ?? "").Trim().ToUpperInvariant();
         var user = normalized.Length is > 0 and <= 256 ? await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, http.RequestAborted) : null;
-        var valid = user is { Status: AdminUserStatus.Active, PasswordHash: not null } && password is { Length: <= 1024 }
-            && hasher.VerifyHashedPassword(user, user.PasswordHash, password) != PasswordVerificationResult.Failed;
+        // Unknown or password-less accounts still pay for one hash check, so response time does not tell which
+        // e-mail addresses have an account.
+        var hashToCheck = user?.PasswordHash ?? DummyHash.Value;
+        var matches = password is { Length: <= 1024 }
+            && hasher.VerifyHashedPassword(user ?? new AdminUser(), hashToCheck, password) != PasswordVerificationResult.Failed;
+        var valid = matches && user is { Status: AdminUserStatus.Active, PasswordHash: not null };
         await audit.AppendAsync(new AuditEvent
         {
             Category = "auth",

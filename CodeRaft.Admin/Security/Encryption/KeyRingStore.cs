@@ -116,6 +116,13 @@ public sealed class KeyRingStore(IDbContextFactory<AdminDbContext> contexts, Key
             throw new AdminStartupException($"The key ring uses key derivation '{record.Kdf}', which this version does not know.");
         }
 
+        // The count is read from the database: a tampered value must neither hang start-up nor weaken the KDF.
+        if (record.Iterations is < 100_000 or > 10_000_000)
+        {
+            throw new AdminStartupException($"The key ring's key derivation iteration count ({record.Iterations}) is outside 100,000–10,000,000; the database is damaged or was tampered with.",
+                AdminStartupException.CheckFailed);
+        }
+
         var kek = KeyEncryptionKey.Derive(masterSecret, record.Salt, record.Iterations);
         if (!KeyEncryptionKey.Matches(kek, record.KeyCheck))
         {

@@ -86,8 +86,11 @@ public sealed class MasterSecretProvider(IConfiguration configuration, ILogger<M
     /// <summary>Writes a secret file readable by this user only (0600), replacing any previous one atomically.</summary>
     public static void WriteSecretFile(string path, string secret)
     {
+        // A fresh file every time (CreateNew after deleting any leftover): an existing or planted ".tmp" would
+        // keep its own mode and owner, and Create would follow a symlink.
         var temporary = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        File.Delete(temporary);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;

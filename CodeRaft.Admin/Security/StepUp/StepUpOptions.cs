@@ -6,6 +6,9 @@ public sealed class StepUpOptions
 {
     public static readonly TimeSpan MaxGracePeriod = TimeSpan.FromMinutes(15);
 
+    /// <summary>How long one step-up keeps its own component unlocked (a "fresh" code, PRODUCT.md).</summary>
+    public static readonly TimeSpan MaxTicketAge = TimeSpan.FromMinutes(15);
+
     /// <summary>
     /// How long one step-up also unlocks the other privileged components of the same circuit
     /// (Security:StepUp:GracePeriod, 0–15 minutes, default 0 = every privileged component challenges).

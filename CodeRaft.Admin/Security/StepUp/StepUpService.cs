@@ -184,7 +184,9 @@ public sealed partial class StepUpService : IDisposable
             return false;
         }
 
-        if (_unlocked.TryGetValue(ticket, out var own) && own.UserId == userId)
+        // An unlocked component stays unlocked while it is in use, but not forever: an unattended tab must
+        // challenge again after MaxTicketAge.
+        if (_unlocked.TryGetValue(ticket, out var own) && own.UserId == userId && _time.GetUtcNow() - own.At < StepUpOptions.MaxTicketAge)
         {
             return true;
         }

@@ -113,15 +113,16 @@ public sealed class TotpService(IDbContextFactory<AdminDbContext> contexts, Audi
     private static TotpResult Locked(DateTime until) => new(TotpOutcome.LockedOut,
         $"Too many wrong codes. Two-factor codes are locked until {until:HH:mm} UTC.", new DateTimeOffset(until, TimeSpan.Zero));
 
-    /// <summary>10 single-use recovery codes like <c>k3mqp-7xv2d</c> (50 random bits each), shown once, stored as salted hashes.</summary>
+    /// <summary>
+    /// 10 single-use recovery codes like <c>k3mq-p7xv-2dre-9tbw</c>: 16 characters of a 31-letter alphabet, about
+    /// 79 random bits each — enough that a stolen database's salted hashes cannot be searched exhaustively.
+    /// Shown once, stored as salted hashes.
+    /// </summary>
     public static IReadOnlyList<string> NewRecoveryCodes()
     {
         const string alphabet = "abcdefghjkmnpqrstuvwxyz23456789"; // no 0/o, 1/l/i
         return [.. Enumerable.Range(0, 10).Select(_ =>
-        {
-            var chars = RandomNumberGenerator.GetItems<char>(alphabet, 10);
-            return $"{new string(chars, 0, 5)}-{new string(chars, 5, 5)}";
-        })];
+            string.Join('-', RandomNumberGenerator.GetItems<char>(alphabet, 16).Chunk(4).Select(group => new string(group))))];
     }
 
     /// <summary>salt (16 bytes, hex) ':' SHA-256(salt || normalized code) (hex). High-entropy codes need no slow hash.</summary>

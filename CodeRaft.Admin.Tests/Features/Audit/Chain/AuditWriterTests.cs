@@ -180,6 +180,19 @@ public sealed class AuditWriterTests : IAsyncLifetime
         Assert.Contains("Target Id", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0xD800)]
+    [InlineData(0xDC00)]
+    public async Task AppendAsync_LoneSurrogate_RefusedInsteadOfStoredAltered(int surrogate)
+    {
+        // Built here: xunit would turn a lone surrogate in InlineData into U+FFFD before the test runs.
+        var target = "lone " + (char)surrogate + " surrogate";
+
+        await Assert.ThrowsAsync<ValidationException>(() => Writer.AppendAsync(Event(target)));
+
+        Assert.Equal(Baseline, await CountAsync());
+    }
+
     [Fact]
     public async Task AppendAsync_EveryEntry_MatchesContractFormats()
     {
@@ -217,6 +230,26 @@ public sealed class AuditWriterTests : IAsyncLifetime
         Assert.Equal("failure", detected.Outcome);
         Assert.Equal(written[^1].Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), detected.TargetId);
         Assert.False(await read.AuditCheckpoints.AnyAsync(c => c.Sequence >= head));
+    }
+
+    [Fact]
+    public async Task SaveChangesAsync_JoinedTransactionRolledBack_NoFalseTamperingAndCheckpointsContinue()
+    {
+        await Writer.AppendAsync(Event("before"));
+        await using (var db = await _store.Contexts.CreateDbContextAsync())
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            await Writer.SaveChangesAsync(db, Event("rolled back"));
+            await transaction.RollbackAsync();
+        }
+
+        await Writer.AppendAsync(Event("after"));
+        await Writer.WriteCheckpointAsync();
+
+        await using var read = await _store.Contexts.CreateDbContextAsync();
+        Assert.False(await read.AuditEntries.AnyAsync(e => e.Action == "audit.tampering_detected"));
+        Assert.False(await read.AuditEntries.AnyAsync(e => e.TargetId == "rolled back"));
+        Assert.True((await _store.Get<AuditVerifier>().VerifyAsync()).Ok);
     }
 
     [Fact]

@@ -98,9 +98,10 @@ public sealed class AuditWriter : IAsyncDisposable
                 await db.SaveChangesAsync(cancellationToken);
             }
 
-            await transaction.CommitAsync(cancellationToken);
+            await transaction.CommitAsync(CancellationToken.None);
             if (entries.Count > 0)
             {
+                _lastKnown = (entries[^1].Sequence, entries[^1].Hash);
                 Appended?.Invoke(entries[^1].Sequence);
             }
 
@@ -296,10 +297,13 @@ public sealed class AuditWriter : IAsyncDisposable
 
             if (transaction is not null)
             {
-                await transaction.CommitAsync(cancellationToken);
+                // Past this point the rows are written: finish the commit even if the caller gives up.
+                await transaction.CommitAsync(CancellationToken.None);
+                _lastKnown = (entries[^1].Sequence, entries[^1].Hash);
             }
 
-            _lastKnown = (entries[^1].Sequence, entries[^1].Hash);
+            // In a joined transaction the caller commits (or rolls back) later; the owner of that commit records
+            // the new head (ExecuteAsync), so a rollback never looks like a truncated log.
             return recorded == 0 ? entries : entries[recorded..];
         }
         finally

@@ -26,7 +26,7 @@ public static class AuditExportEndpoints
     public static string FileName(AuditExportFormat format, DateTimeOffset now) =>
         $"coderaft-audit-{now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}.{Extension(format)}";
 
-    private static IResult Export(string ticket, HttpContext context, AuditExportTickets tickets, AuditExporter exporter,
+    private static async Task<IResult> Export(string ticket, HttpContext context, AuditExportTickets tickets, AuditExporter exporter,
         AuditWriter writer, TimeProvider time, ILogger<AuditExporter> logger)
     {
         if (tickets.Redeem(ticket) is not { } redeemed)
@@ -40,6 +40,27 @@ public static class AuditExportEndpoints
         // The file holds the audit log: no cache (browser or proxy) may keep a copy.
         context.Response.Headers.CacheControl = "no-store";
         var sourceIp = context.Connection.RemoteIpAddress?.ToString() ?? "";
+
+        // Fail closed: no byte of the log leaves before the export itself is on record.
+        try
+        {
+            await writer.AppendAsync(new AuditEvent
+            {
+                Category = "audit",
+                Action = "audit.export_started",
+                Actor = AuditActor.System,
+                SourceIp = sourceIp,
+                Details = AuditDetails.Of(("format", Extension(redeemed.Format)), ("filter", Describe(redeemed.Filter))),
+            }, context.RequestAborted);
+        }
+        catch (AuditWriteException)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Export not started",
+                detail: "The export was not started because it could not be recorded in the audit log. Try again later.");
+        }
+
         return TypedResults.Stream(async body =>
         {
             long count;
