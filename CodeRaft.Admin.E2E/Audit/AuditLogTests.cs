@@ -50,6 +50,15 @@ public sealed partial class AuditLogTests(AdminAppFixture app, BrowserFixture br
         await audit.GotoAsync();
         await audit.FilterByCategoryAsync("system");
 
+        // Privileged: the challenge shows, not the export, until a valid code. A wrong code is refused; a fresh
+        // one (the next time step — the sign-in used the current one) unlocks it.
+        await audit.OpenExportAsync();
+        await Expect(audit.StepUpChallenge).ToBeVisibleAsync();
+        await Expect(audit.ExportButton("jsonl")).ToHaveCountAsync(0);
+        await audit.SubmitStepUpCodeAsync("000000");
+        await Expect(audit.StepUpMessage).ToBeVisibleAsync();
+        await Expect(audit.ExportButton("jsonl")).ToHaveCountAsync(0);
+        await audit.SubmitStepUpCodeAsync(NextCode(app.OwnerTotpKey));
         var download = await audit.ExportAsync("jsonl");
 
         Assert.Matches(@"^coderaft-audit-\d{8}T\d{6}Z\.jsonl$", download.SuggestedFilename);
@@ -69,6 +78,34 @@ public sealed partial class AuditLogTests(AdminAppFixture app, BrowserFixture br
         await Expect(session.Page.Locator("#components-reconnect-modal")).Not.ToBeVisibleAsync();
         AssertNothingFailed(session);
     }
+
+    [Fact]
+    public async Task Export_StepUpWithTheCodeUsedToSignIn_RefusedAsReplay()
+    {
+        var email = $"e2e-{Guid.NewGuid():N}@example.test";
+        var key = CodeRaft.Admin.Security.Totp.Base32.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        await app.SeedUserAsync(email, "step up replay passphrase", key, Admin.Features.Users.AdminRole.Auditor);
+        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        var signIn = new SignInPage(session.Page);
+        await signIn.OpenAsync();
+        await signIn.SubmitPasswordAsync(email, "step up replay passphrase");
+        var code = SignInPage.CurrentCode(key);
+        await signIn.SubmitCodeAsync(code);
+        await Expect(session.Page.Locator("h1")).ToHaveTextAsync("Dashboard");
+        var audit = new AuditLogPage(session.Page);
+        await audit.GotoAsync();
+        await audit.FilterByCategoryAsync("system");
+
+        await audit.OpenExportAsync();
+        await audit.SubmitStepUpCodeAsync(code);
+
+        await Expect(audit.StepUpMessage).ToContainTextAsync("already used");
+        await Expect(audit.ExportButton("jsonl")).ToHaveCountAsync(0);
+    }
+
+    /// <summary>The code of the next time step: accepted now (±1 step) and newer than any code used so far.</summary>
+    private static string NextCode(string key) => CodeRaft.Admin.Security.Totp.Totp.Hotp(
+        CodeRaft.Admin.Security.Totp.Base32.Decode(key)!, CodeRaft.Admin.Security.Totp.Totp.StepAt(DateTimeOffset.UtcNow) + 1);
 
     [Fact]
     public async Task Link_NaughtyQuery_ExplainsAndStaysLive()

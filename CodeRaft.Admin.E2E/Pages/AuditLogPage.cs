@@ -95,9 +95,25 @@ public sealed partial class AuditLogPage(IPage page)
         await Expect(VerifyResult).ToBeVisibleAsync();
     }
 
-    /// <summary>Clicks an export button and returns the browser's download.</summary>
+    /// <summary>Opens the export panel: a privileged component, so it first shows the step-up challenge.</summary>
+    public Task OpenExportAsync() => Page.Locator("#audit-export-open").ClickAsync();
+
+    public ILocator StepUpChallenge => Page.Locator("#audit-export-panel [data-stepup-challenge]");
+
+    public ILocator StepUpMessage => Page.Locator("#audit-export-panel [data-stepup-message]");
+
+    public ILocator ExportButton(string format) => Page.Locator($"#audit-export-{format}");
+
+    /// <summary>Types a code into the step-up challenge and confirms.</summary>
+    public async Task SubmitStepUpCodeAsync(string code)
+    {
+        await Page.Locator("#audit-export-panel input[data-stepup-code]").FillAsync(code);
+        await Page.Locator("#audit-export-panel [data-stepup-form] button[type=submit]").ClickAsync();
+    }
+
+    /// <summary>Clicks an export button (after the step-up) and returns the browser's download.</summary>
     public Task<IDownload> ExportAsync(string format) =>
-        Page.RunAndWaitForDownloadAsync(() => Page.Locator($"#audit-export-{format}").ClickAsync());
+        Page.RunAndWaitForDownloadAsync(() => ExportButton(format).ClickAsync());
 
     [GeneratedRegex(@"^\d[\d,]*$")]
     private static partial Regex Digits();

@@ -341,6 +341,12 @@ public sealed class AuditPageTests : AuditStoreBunitContext
         page.Find("#audit-filter-category").Change("users");
         await ApplyAsync(page);
 
+        // Privileged: the export buttons appear only after a valid step-up code.
+        page.Find("#audit-export-open").Click();
+        Assert.Empty(page.FindAll("#audit-export-csv"));
+        page.Find("input[data-stepup-code]").Change(Security.StepUp.StepUpUser.CodeAt(DateTimeOffset.UtcNow));
+        page.Find("form[data-stepup-form]").Submit();
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("#audit-export-csv")));
         page.Find("#audit-export-csv").Click();
 
         var navigation = Services.GetRequiredService<NavigationManager>();

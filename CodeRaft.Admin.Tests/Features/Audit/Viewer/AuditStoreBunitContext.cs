@@ -23,11 +23,16 @@ public abstract class AuditStoreBunitContext : AdminBunitContext, IAsyncLifetime
 
     protected TestStore Store { get; private set; } = default!;
 
+    /// <summary>The circuit's signed-in user (TOTP key of <c>StepUpUser</c>).</summary>
+    protected Guid UserId { get; private set; }
+
     protected AuditWriter Writer => Store.Get<AuditWriter>();
 
     async Task IAsyncLifetime.InitializeAsync()
     {
         Store = await TestStore.StartAsync(_directory.Path, TestSecrets.NewMasterSecret());
+        // The signed-in user of the circuit: the export is privileged and challenges for this user's TOTP code.
+        UserId = await Security.StepUp.StepUpUser.SeedAsync(Store, DateTimeOffset.UtcNow);
 
         // AdminBunitContext has already built bUnit's provider (SetRendererInfo resolves the renderer), which then
         // refuses registrations; a fallback provider is still consulted for what it does not have.
@@ -42,6 +47,10 @@ public abstract class AuditStoreBunitContext : AdminBunitContext, IAsyncLifetime
             .AddSingleton(Store.Get<AuditExporter>())
             .AddSingleton<AuditExportTickets>()
             .AddSingleton<DashboardStatisticsService>()
+            .AddSingleton(Store.Get<Admin.Security.Totp.TotpService>())
+            .AddSingleton<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider>(_ => new Security.StepUp.FakeAuthenticationStateProvider(UserId))
+            .AddSingleton<Admin.Security.StepUp.IStepUpPolicy>(new Security.StepUp.FixedStepUpPolicy(TimeSpan.Zero))
+            .AddSingleton<Admin.Security.StepUp.StepUpService>()
             .BuildServiceProvider();
         Services.AddFallbackServiceProvider(_services);
     }
