@@ -50,6 +50,25 @@ public sealed class SignInTests(AdminAppFixture app, BrowserFixture browser)
     }
 
     [Fact]
+    public async Task OpenPage_UserDisabledMeanwhile_LosesAccessWithinThirtySeconds()
+    {
+        var email = $"e2e-{Guid.NewGuid():N}@example.test";
+        var key = CodeRaft.Admin.Security.Totp.Base32.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        await app.SeedUserAsync(email, "soon to be disabled passphrase", key, Admin.Features.Users.AdminRole.Administrator);
+        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await new SignInPage(session.Page).SignInAsync(email, "soon to be disabled passphrase", key);
+        await session.Page.Locator("[data-nav='/audit']").ClickAsync();
+        await Expect(session.Page.Locator("h1")).ToHaveTextAsync("Audit log");
+
+        // An administrator disables the account while its page stays open (no navigation, no reload).
+        await app.SetUserStatusAsync(email, Admin.Features.Users.AdminUserStatus.Disabled);
+
+        // The circuit re-checks its user every 30 s; the page must leave for the sign-in page on its own.
+        await Expect(session.Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/signin"),
+            new() { Timeout = 40_000 });
+    }
+
+    [Fact]
     public async Task SignOut_FromTheAppBar_EndsTheSession()
     {
         var email = $"e2e-{Guid.NewGuid():N}@example.test";

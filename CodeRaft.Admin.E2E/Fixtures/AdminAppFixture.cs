@@ -64,6 +64,17 @@ public class AdminAppFixture : WebApplicationFactory<Program>, IAsyncLifetime
         }
     }
 
+    /// <summary>Changes a user's status straight in the store (what the Users screen will do).</summary>
+    public async Task SetUserStatusAsync(string email, Admin.Features.Users.AdminUserStatus status)
+    {
+        var contexts = Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<CodeRaft.Admin.Infrastructure.Data.AdminDbContext>>();
+        await using var db = await contexts.CreateDbContextAsync();
+        var normalized = email.ToUpperInvariant();
+        var user = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.Users, u => u.NormalizedEmail == normalized);
+        user.Status = status;
+        await db.SaveChangesAsync();
+    }
+
     /// <summary>Creates an active user with a password and an enrolled TOTP key, straight in the store.</summary>
     public async Task SeedUserAsync(string email, string password, string? totpKey, Admin.Features.Users.AdminRole role)
     {
