@@ -7,12 +7,12 @@ if (CliApp.IsCommand(args))
     return await CliApp.RunAsync(args);
 }
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddAdminServices();
-var app = builder.Build();
-
+WebApplication app;
 try
 {
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddAdminServices(); // may refuse a setting (e.g. an unknown Authentication:Mode)
+    app = builder.Build();
     await app.InitializeAdminAsync();
 }
 catch (AdminStartupException ex)

@@ -103,6 +103,16 @@ public sealed class StartupValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_UnknownAuthenticationMode_RefusedWithOneSentence()
+    {
+        var result = await AppProcess.RunAsync(_work.Path, Environment(("Authentication__Mode", "Kerberos")));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Authentication:Mode", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public Task Start_ShortSecret_Refused() =>
         AssertRefusedAsync(Environment(("CODERAFT_MASTER_SECRET", "short")), "too short");
 

@@ -19,7 +19,11 @@ namespace CodeRaft.Admin.Security.Authentication;
 /// </summary>
 public static class AccountEndpoints
 {
-    private const string PendingScheme = "coderaft-pending-2fa";
+    internal const string PendingScheme = "coderaft-pending-2fa";
+
+    /// <summary>"First factor checked for user X" (password, or the OIDC provider): grants nothing by itself.</summary>
+    internal static System.Security.Claims.ClaimsPrincipal PendingPrincipal(Guid userId) =>
+        new(new System.Security.Claims.ClaimsIdentity([new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, userId.ToString())], PendingScheme));
 
     private static readonly Lazy<string> DummyHash = new(() =>
         new PasswordHasher<AdminUser>().HashPassword(new AdminUser(), Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24))));
@@ -46,6 +50,7 @@ public static class AccountEndpoints
         group.MapPost("/signout", (Delegate)SignOutAsync).RequireAuthorization(AdminClaims.FirstFactorPolicy);
         group.MapGet("/session/refresh", RefreshAfterEnrollmentAsync).RequireAuthorization(AdminClaims.FirstFactorPolicy);
         endpoints.MapPost("/setup/submit", SetupAsync).AllowAnonymous();
+        endpoints.MapOidcEndpoints();
         return endpoints;
     }
 
@@ -89,8 +94,7 @@ public static class AccountEndpoints
             return Results.LocalRedirect("/account");
         }
 
-        await http.SignInAsync(PendingScheme, new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
-            [new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, user.Id.ToString())], PendingScheme)));
+        await http.SignInAsync(PendingScheme, PendingPrincipal(user.Id));
         return Results.LocalRedirect($"/account/signin/code?returnUrl={Uri.EscapeDataString(back)}");
     }
 

@@ -25,7 +25,7 @@ public static class AuthenticationFeature
     /// Local accounts with a cookie session. Deny by default: every endpoint needs a full sign-in (password and
     /// TOTP) unless it says otherwise ([AllowAnonymous] sign-in/setup/error pages, health checks, static assets).
     /// </summary>
-    public static IServiceCollection AddAdminAuthentication(this IServiceCollection services)
+    public static IServiceCollection AddAdminAuthentication(this IServiceCollection services, IConfiguration? configuration = null)
     {
         services.AddOptions<SessionOptions>().BindConfiguration("Security:Session");
         services.AddScoped<PasswordHasher<AdminUser>>();
@@ -49,9 +49,20 @@ public static class AuthenticationFeature
             .AddPolicy(AdminClaims.FullySignedInPolicy, p => p.RequireAuthenticatedUser().RequireClaim(AdminClaims.Mfa, AdminClaims.MfaTotp))
             .AddPolicy(AdminClaims.FirstFactorPolicy, p => p.RequireAuthenticatedUser())
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireClaim(AdminClaims.Mfa, AdminClaims.MfaTotp).Build());
+        // Authentication:Mode Oidc / EntraId: the provider for the first factor (nothing is added for Local).
+        services.AddOidcModes(configuration ?? FindConfiguration(services));
         services.AddCascadingAuthenticationState();
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingAdminAuthenticationStateProvider>();
         return services;
+    }
+
+    /// <summary>The host's configuration as registered by the (web application) builder.</summary>
+    private static IConfiguration FindConfiguration(IServiceCollection services)
+    {
+        var descriptor = services.LastOrDefault(d => d.ServiceType == typeof(IConfiguration) && !d.IsKeyedService);
+        return descriptor?.ImplementationInstance as IConfiguration
+            ?? descriptor?.ImplementationFactory?.Invoke(null!) as IConfiguration
+            ?? new ConfigurationBuilder().Build();
     }
 }
 
