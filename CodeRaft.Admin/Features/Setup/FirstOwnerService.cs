@@ -75,21 +75,7 @@ public sealed class FirstOwnerService(
 
         var email = FirstOwnerInputValidator.Trimmed(input.Email);
         var now = time.GetUtcNow().UtcDateTime;
-        var user = new AdminUser
-        {
-            Id = Guid.CreateVersion7(),
-            UserName = email,
-            NormalizedUserName = email.ToUpperInvariant(),
-            Email = email,
-            NormalizedEmail = email.ToUpperInvariant(),
-            DisplayName = FirstOwnerInputValidator.Trimmed(input.DisplayName),
-            Role = AdminRole.Owner,
-            Status = AdminUserStatus.Active,
-            SecurityStamp = Guid.NewGuid().ToString("N"),
-            ConcurrencyStamp = Guid.NewGuid().ToString(),
-            LockoutEnabled = true,
-            CreatedAt = now,
-        };
+        var user = AdminUser.Create(email, email, FirstOwnerInputValidator.Trimmed(input.DisplayName), AdminRole.Owner, AdminUserStatus.Active, now);
 
         // Hashing is deliberately slow (PBKDF2), so it happens before the transaction, not while holding the chain lock.
         user.PasswordHash = Hasher.HashPassword(user, input.Password!);

@@ -42,6 +42,26 @@ public sealed class AdminUser : IdentityUser<Guid>
     public long TotpLastStep { get; set; }
     public int TotpFailures { get; set; }
     public DateTime? TotpLockedUntil { get; set; }
+
+    /// <summary>
+    /// A new user with everything Identity expects set consistently: normalized user name and e-mail, fresh
+    /// security and concurrency stamps. Every place that creates a user goes through here.
+    /// </summary>
+    public static AdminUser Create(string userName, string? email, string displayName, AdminRole role, AdminUserStatus status, DateTime createdAt) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        UserName = userName,
+        NormalizedUserName = userName.ToUpperInvariant(),
+        Email = email,
+        NormalizedEmail = email?.ToUpperInvariant(),
+        DisplayName = displayName,
+        Role = role,
+        Status = status,
+        SecurityStamp = Guid.NewGuid().ToString("N"),
+        ConcurrencyStamp = Guid.NewGuid().ToString(),
+        LockoutEnabled = true,
+        CreatedAt = createdAt,
+    };
 }
 
 /// <summary>A single-use recovery code, stored as a salted SHA-256 hash (table <c>user_recovery_codes</c>).</summary>

@@ -320,21 +320,10 @@ internal static class OidcSignIn
             var target = match.User;
             if (match.Outcome == OidcMatchOutcome.CreateViewer)
             {
-                target = new AdminUser
-                {
-                    Id = Guid.NewGuid(),
-                    Email = identity.Email,
-                    NormalizedEmail = normalized,
-                    UserName = identity.Email ?? identity.Subject,
-                    NormalizedUserName = (identity.Email ?? identity.Subject).ToUpperInvariant(),
-                    DisplayName = identity.Name ?? identity.Email ?? "",
-                    Role = AdminRole.Viewer,
-                    Status = AdminUserStatus.Active,
-                    SecurityStamp = Guid.NewGuid().ToString(),
-                    ExternalIssuer = identity.Issuer,
-                    ExternalSubject = identity.Subject,
-                    CreatedAt = now,
-                };
+                target = AdminUser.Create(identity.Email ?? identity.Subject, identity.Email, identity.Name ?? identity.Email ?? "",
+                    AdminRole.Viewer, AdminUserStatus.Active, now);
+                target.ExternalIssuer = identity.Issuer;
+                target.ExternalSubject = identity.Subject;
                 db.Users.Add(target);
                 events.Add(new AuditEvent
                 {
@@ -454,18 +443,7 @@ internal sealed class BootstrapOwnerInitializer(IConfiguration configuration, ID
                 return (false, (IReadOnlyList<AuditEvent>)[]);
             }
 
-            var owner = new AdminUser
-            {
-                Id = Guid.NewGuid(),
-                Email = email,
-                NormalizedEmail = email.ToUpperInvariant(),
-                UserName = email,
-                NormalizedUserName = email.ToUpperInvariant(),
-                Role = AdminRole.Owner,
-                Status = AdminUserStatus.Invited,
-                SecurityStamp = Guid.NewGuid().ToString(),
-                CreatedAt = time.GetUtcNow().UtcDateTime,
-            };
+            var owner = AdminUser.Create(email, email, "", AdminRole.Owner, AdminUserStatus.Invited, time.GetUtcNow().UtcDateTime);
             db.Users.Add(owner);
             return (true, (IReadOnlyList<AuditEvent>)
             [
