@@ -17,7 +17,33 @@ public abstract class AdminBunitContext : BunitContext, IAsyncLifetime
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
+    private readonly List<ServiceProvider> _fallbacks = [];
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     Task IAsyncLifetime.DisposeAsync() => base.DisposeAsync().AsTask();
+
+    /// <summary>
+    /// Services a test can only create after construction (e.g. over a real store started in InitializeAsync).
+    /// bUnit's provider is already built by then (SetRendererInfo resolves the renderer) and refuses new
+    /// registrations, but it still consults a fallback provider; this builds one (with logging) and disposes it
+    /// with the context.
+    /// </summary>
+    protected void AddFallbackServices(Action<IServiceCollection> configure)
+    {
+        var services = new ServiceCollection().AddLogging();
+        configure(services);
+        var provider = services.BuildServiceProvider();
+        _fallbacks.Add(provider);
+        Services.AddFallbackServiceProvider(provider);
+    }
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        foreach (var provider in _fallbacks)
+        {
+            await provider.DisposeAsync();
+        }
+    }
 }

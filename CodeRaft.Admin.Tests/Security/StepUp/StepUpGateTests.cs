@@ -20,7 +20,6 @@ public sealed class StepUpGateTests : AdminBunitContext, IAsyncLifetime
 
     private readonly TempDirectory _data = new("coderaft-stepup-ui");
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 29, 9, 0, 10, TimeSpan.Zero));
-    private ServiceProvider? _services;
     private TestStore _store = null!;
 
     async Task IAsyncLifetime.InitializeAsync()
@@ -28,28 +27,12 @@ public sealed class StepUpGateTests : AdminBunitContext, IAsyncLifetime
         _store = await TestStore.StartAsync(_data.Path, TestSecrets.NewMasterSecret(), time: _time);
         var userId = await StepUpUser.SeedAsync(_store, _time.GetUtcNow());
 
-        // bUnit's provider is already built (see AuditStoreBunitContext); a fallback provider supplies the rest.
-        _services = new ServiceCollection()
-            .AddLogging()
-            .AddSingleton<TimeProvider>(_time)
-            .AddSingleton(_store.Get<IDbContextFactory<AdminDbContext>>())
-            .AddSingleton(_store.Get<AuditWriter>())
-            .AddSingleton(_store.Get<TotpService>())
-            .AddSingleton<AuthenticationStateProvider>(new FakeAuthenticationStateProvider(userId))
-            .AddSingleton<IStepUpPolicy>(new FixedStepUpPolicy(TimeSpan.Zero))
-            .AddSingleton<StepUpService>()
-            .BuildServiceProvider();
-        Services.AddFallbackServiceProvider(_services);
+        AddFallbackServices(services => StepUpUser.AddCircuitServices(services, _store, userId, _time));
     }
 
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
-        if (_services is not null)
-        {
-            await _services.DisposeAsync();
-        }
-
         await _store.DisposeAsync();
         _data.Dispose();
     }

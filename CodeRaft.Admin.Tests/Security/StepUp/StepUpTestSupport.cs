@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Security.Claims;
 using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Security.StepUp;
@@ -44,6 +45,16 @@ internal sealed class FixedStepUpPolicy(TimeSpan grace) : IStepUpPolicy
 /// <summary>The user of the step-up tests: TOTP key "12345678901234567890" (RFC 6238's test key) and recovery codes.</summary>
 internal static class StepUpUser
 {
+    /// <summary>What one circuit of <paramref name="userId"/> needs for step-up, over a real store (grace 0).</summary>
+    public static IServiceCollection AddCircuitServices(IServiceCollection services, TestStore store, Guid userId, TimeProvider time) => services
+        .AddSingleton(time)
+        .AddSingleton(store.Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Admin.Infrastructure.Data.AdminDbContext>>())
+        .AddSingleton(store.Get<Admin.Features.Audit.Chain.AuditWriter>())
+        .AddSingleton(store.Get<Admin.Security.Totp.TotpService>())
+        .AddSingleton<AuthenticationStateProvider>(new FakeAuthenticationStateProvider(userId))
+        .AddSingleton<IStepUpPolicy>(new FixedStepUpPolicy(TimeSpan.Zero))
+        .AddSingleton<StepUpService>();
+
     public static readonly string[] RecoveryCodes = ["abcde-fghjk", "mnpqr-stuvw"];
 
     public static string CodeAt(DateTimeOffset time) => Admin.Security.Totp.Totp.Hotp("12345678901234567890"u8, Admin.Security.Totp.Totp.StepAt(time));

@@ -19,8 +19,6 @@ public abstract class AuditStoreBunitContext : AdminBunitContext, IAsyncLifetime
 {
     private readonly TempDirectory _directory = new("coderaft-audit-ui");
 
-    private ServiceProvider? _services;
-
     protected TestStore Store { get; private set; } = default!;
 
     /// <summary>The circuit's signed-in user (TOTP key of <c>StepUpUser</c>).</summary>
@@ -34,35 +32,18 @@ public abstract class AuditStoreBunitContext : AdminBunitContext, IAsyncLifetime
         // The signed-in user of the circuit: the export is privileged and challenges for this user's TOTP code.
         UserId = await Security.StepUp.StepUpUser.SeedAsync(Store, DateTimeOffset.UtcNow);
 
-        // AdminBunitContext has already built bUnit's provider (SetRendererInfo resolves the renderer), which then
-        // refuses registrations; a fallback provider is still consulted for what it does not have.
-        _services = new ServiceCollection()
-            .AddLogging()
-            .AddSingleton(TimeProvider.System)
-            .AddSingleton(Store.Get<IDbContextFactory<AdminDbContext>>())
+        AddFallbackServices(services => Security.StepUp.StepUpUser.AddCircuitServices(services, Store, UserId, TimeProvider.System)
             .AddSingleton(Store.Get<KeyRing>())
-            .AddSingleton(Store.Get<AuditWriter>())
             .AddSingleton(Store.Get<AuditQueryService>())
             .AddSingleton(Store.Get<AuditVerifier>())
             .AddSingleton(Store.Get<AuditExporter>())
             .AddSingleton<AuditExportTickets>()
-            .AddSingleton<DashboardStatisticsService>()
-            .AddSingleton(Store.Get<Admin.Security.Totp.TotpService>())
-            .AddSingleton<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider>(_ => new Security.StepUp.FakeAuthenticationStateProvider(UserId))
-            .AddSingleton<Admin.Security.StepUp.IStepUpPolicy>(new Security.StepUp.FixedStepUpPolicy(TimeSpan.Zero))
-            .AddSingleton<Admin.Security.StepUp.StepUpService>()
-            .BuildServiceProvider();
-        Services.AddFallbackServiceProvider(_services);
+            .AddSingleton<DashboardStatisticsService>());
     }
 
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
-        if (_services is not null)
-        {
-            await _services.DisposeAsync();
-        }
-
         await Store.DisposeAsync();
         _directory.Dispose();
     }
