@@ -81,7 +81,9 @@ public sealed class AuditWriter : IAsyncDisposable
     /// <summary>
     /// Runs a multi-step change (e.g. conditional ExecuteUpdate statements) and records the events it returns,
     /// in one transaction: guard → mutate → persist with audit. The chain lock is taken before the transaction
-    /// begins, the same order as every other path, so SQLite's writer lock and ours can never deadlock.
+    /// begins, the same order as every other path, so SQLite's writer lock and ours can never deadlock. Every
+    /// ExecuteAsync change is serialized with every other audited change, so a guard that reads and then writes
+    /// (check-then-act) cannot race another one.
     /// </summary>
     public async Task<T> ExecuteAsync<T>(AdminDbContext db, Func<CancellationToken, Task<(T Result, IReadOnlyList<AuditEvent> Events)>> change,
         CancellationToken cancellationToken = default)
@@ -90,6 +92,9 @@ public sealed class AuditWriter : IAsyncDisposable
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // The chain lock first, so the change's guards (last active Owner, free seats…) read a state that no
+            // other audited change — in this process or another on PostgreSQL — can alter before this commits.
+            await LockChainAsync(db, cancellationToken);
             var (result, events) = await change(cancellationToken);
             Validate(events);
             IReadOnlyList<AuditEntry> entries = events.Count > 0 ? await AppendInTransactionAsync(db, events, cancellationToken) : [];
