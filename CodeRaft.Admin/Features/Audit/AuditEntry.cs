@@ -58,6 +58,9 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         builder.HasIndex(x => new { x.Outcome, x.Sequence });
         builder.HasIndex(x => new { x.Action, x.Sequence });
         builder.HasIndex(x => new { x.Product, x.Sequence });
+        // A user's (or API key's) recent entries on their detail drawer, without scanning the log.
+        builder.HasIndex(x => new { x.TargetId, x.Sequence });
+        builder.HasIndex(x => new { x.ActorId, x.Sequence });
     }
 }
 

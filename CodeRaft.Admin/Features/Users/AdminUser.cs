@@ -85,6 +85,11 @@ internal sealed class AdminUserConfiguration : IEntityTypeConfiguration<AdminUse
         builder.Property(x => x.ExternalIssuer).HasMaxLength(512);
         builder.Property(x => x.ExternalSubject).HasMaxLength(256);
         builder.HasIndex(x => new { x.ExternalIssuer, x.ExternalSubject });
+        // The Users page sorts and filters 10,000+ users server-side (issue 5).
+        builder.HasIndex(x => new { x.Role, x.Status });
+        builder.HasIndex(x => x.DisplayName);
+        builder.HasIndex(x => x.CreatedAt);
+        builder.HasIndex(x => x.LastSignInAt);
         builder.Protect(x => x.TotpSecret);
     }
 }

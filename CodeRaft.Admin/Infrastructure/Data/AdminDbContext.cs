@@ -1,4 +1,5 @@
 using CodeRaft.Admin.Features.Audit;
+using CodeRaft.Admin.Features.Settings;
 using CodeRaft.Admin.Features.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -15,6 +16,9 @@ namespace CodeRaft.Admin.Infrastructure.Data;
 public abstract class AdminDbContext(DbContextOptions options) : IdentityUserContext<AdminUser, Guid>(options)
 {
     public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
+    public DbSet<ProductAccess> ProductAccess => Set<ProductAccess>();
+    public DbSet<UserInvitation> UserInvitations => Set<UserInvitation>();
+    public DbSet<PortalSetting> Settings => Set<PortalSetting>();
     public DbSet<KeyRingRecord> KeyRing => Set<KeyRingRecord>();
     public DbSet<DataKeyRecord> DataKeys => Set<DataKeyRecord>();
     public DbSet<SystemSecret> SystemSecrets => Set<SystemSecret>();

@@ -136,13 +136,45 @@ namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Postgres
 
                     b.HasIndex("Action", "Sequence");
 
+                    b.HasIndex("ActorId", "Sequence");
+
                     b.HasIndex("Category", "Sequence");
 
                     b.HasIndex("Outcome", "Sequence");
 
                     b.HasIndex("Product", "Sequence");
 
+                    b.HasIndex("TargetId", "Sequence");
+
                     b.ToTable("audit_entries", (string)null);
+                });
+
+            modelBuilder.Entity("CodeRaft.Admin.Features.Settings.PortalSetting", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("key");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("updated_by");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("value");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("settings", (string)null);
                 });
 
             modelBuilder.Entity("CodeRaft.Admin.Features.Users.AdminUser", b =>
@@ -274,6 +306,12 @@ namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("DisplayName");
+
+                    b.HasIndex("LastSignInAt");
+
                     b.HasIndex("NormalizedEmail")
                         .HasDatabaseName("EmailIndex");
 
@@ -283,7 +321,46 @@ namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Postgres
 
                     b.HasIndex("ExternalIssuer", "ExternalSubject");
 
+                    b.HasIndex("Role", "Status");
+
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("CodeRaft.Admin.Features.Users.ProductAccess", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("GrantedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("granted_at");
+
+                    b.Property<string>("GrantedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("granted_by");
+
+                    b.Property<string>("Product")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("product");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Product");
+
+                    b.HasIndex("UserId", "Product")
+                        .IsUnique();
+
+                    b.ToTable("user_product_access", (string)null);
                 });
 
             modelBuilder.Entity("CodeRaft.Admin.Features.Users.RecoveryCode", b =>
@@ -316,6 +393,51 @@ namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Postgres
                     b.HasIndex("UserId");
 
                     b.ToTable("user_recovery_codes", (string)null);
+                });
+
+            modelBuilder.Entity("CodeRaft.Admin.Features.Users.UserInvitation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("token_hash");
+
+                    b.Property<DateTime?>("UsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("used_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("user_invitations", (string)null);
                 });
 
             modelBuilder.Entity("CodeRaft.Admin.Security.Encryption.DataKeyRecord", b =>
@@ -478,7 +600,25 @@ namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Postgres
                     b.ToTable("user_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("CodeRaft.Admin.Features.Users.ProductAccess", b =>
+                {
+                    b.HasOne("CodeRaft.Admin.Features.Users.AdminUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("CodeRaft.Admin.Features.Users.RecoveryCode", b =>
+                {
+                    b.HasOne("CodeRaft.Admin.Features.Users.AdminUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CodeRaft.Admin.Features.Users.UserInvitation", b =>
                 {
                     b.HasOne("CodeRaft.Admin.Features.Users.AdminUser", null)
                         .WithMany()

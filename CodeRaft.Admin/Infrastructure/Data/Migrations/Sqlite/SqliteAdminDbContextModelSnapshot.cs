@@ -131,13 +131,45 @@ namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Sqlite
 
                     b.HasIndex("Action", "Sequence");
 
+                    b.HasIndex("ActorId", "Sequence");
+
                     b.HasIndex("Category", "Sequence");
 
                     b.HasIndex("Outcome", "Sequence");
 
                     b.HasIndex("Product", "Sequence");
 
+                    b.HasIndex("TargetId", "Sequence");
+
                     b.ToTable("audit_entries", (string)null);
+                });
+
+            modelBuilder.Entity("CodeRaft.Admin.Features.Settings.PortalSetting", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_by");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("value");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("settings", (string)null);
                 });
 
             modelBuilder.Entity("CodeRaft.Admin.Features.Users.AdminUser", b =>
@@ -269,6 +301,12 @@ namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("DisplayName");
+
+                    b.HasIndex("LastSignInAt");
+
                     b.HasIndex("NormalizedEmail")
                         .HasDatabaseName("EmailIndex");
 
@@ -278,7 +316,46 @@ namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Sqlite
 
                     b.HasIndex("ExternalIssuer", "ExternalSubject");
 
+                    b.HasIndex("Role", "Status");
+
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("CodeRaft.Admin.Features.Users.ProductAccess", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("GrantedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("granted_at");
+
+                    b.Property<string>("GrantedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("granted_by");
+
+                    b.Property<string>("Product")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("product");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Product");
+
+                    b.HasIndex("UserId", "Product")
+                        .IsUnique();
+
+                    b.ToTable("user_product_access", (string)null);
                 });
 
             modelBuilder.Entity("CodeRaft.Admin.Features.Users.RecoveryCode", b =>
@@ -311,6 +388,51 @@ namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Sqlite
                     b.HasIndex("UserId");
 
                     b.ToTable("user_recovery_codes", (string)null);
+                });
+
+            modelBuilder.Entity("CodeRaft.Admin.Features.Users.UserInvitation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("token_hash");
+
+                    b.Property<DateTime?>("UsedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("used_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("user_invitations", (string)null);
                 });
 
             modelBuilder.Entity("CodeRaft.Admin.Security.Encryption.DataKeyRecord", b =>
@@ -471,7 +593,25 @@ namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Sqlite
                     b.ToTable("user_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("CodeRaft.Admin.Features.Users.ProductAccess", b =>
+                {
+                    b.HasOne("CodeRaft.Admin.Features.Users.AdminUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("CodeRaft.Admin.Features.Users.RecoveryCode", b =>
+                {
+                    b.HasOne("CodeRaft.Admin.Features.Users.AdminUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CodeRaft.Admin.Features.Users.UserInvitation", b =>
                 {
                     b.HasOne("CodeRaft.Admin.Features.Users.AdminUser", null)
                         .WithMany()
