@@ -52,6 +52,7 @@ public static class AuthenticationFeature
         // Authentication:Mode Oidc / EntraId: the provider for the first factor (nothing is added for Local).
         services.AddOidcModes(configuration ?? FindConfiguration(services));
         services.AddCascadingAuthenticationState();
+        services.AddSingleton<SessionRevocations>();
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingAdminAuthenticationStateProvider>();
         return services;
     }
@@ -103,12 +104,68 @@ internal static class SessionValidator
     }
 }
 
-/// <summary>Re-checks the circuit's user every 30 seconds, so open pages lose access within 30 s of a change.</summary>
-internal sealed class RevalidatingAdminAuthenticationStateProvider(ILoggerFactory loggerFactory, IDbContextFactory<AdminDbContext> contexts)
-    : Microsoft.AspNetCore.Components.Server.RevalidatingServerAuthenticationStateProvider(loggerFactory)
+/// <summary>
+/// Re-checks the circuit's user every 30 seconds, so open pages lose access within 30 s of a change made anywhere,
+/// and at once when this process signals a change through <see cref="SessionRevocations"/>.
+/// </summary>
+internal sealed class RevalidatingAdminAuthenticationStateProvider : Microsoft.AspNetCore.Components.Server.RevalidatingServerAuthenticationStateProvider
 {
+    private static readonly Microsoft.AspNetCore.Components.Authorization.AuthenticationState SignedOut = new(new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity()));
+    private readonly IDbContextFactory<AdminDbContext> _contexts;
+    private readonly SessionRevocations _revocations;
+    private readonly CancellationTokenSource _disposed = new();
+
+    public RevalidatingAdminAuthenticationStateProvider(ILoggerFactory loggerFactory, IDbContextFactory<AdminDbContext> contexts, SessionRevocations revocations)
+        : base(loggerFactory)
+    {
+        _contexts = contexts;
+        _revocations = revocations;
+        _revocations.Revoked += OnRevoked;
+    }
+
     protected override TimeSpan RevalidationInterval => TimeSpan.FromSeconds(30);
 
     protected override Task<bool> ValidateAuthenticationStateAsync(Microsoft.AspNetCore.Components.Authorization.AuthenticationState authenticationState, CancellationToken cancellationToken) =>
-        SessionValidator.StillValidAsync(contexts, authenticationState.User, cancellationToken);
+        SessionValidator.StillValidAsync(_contexts, authenticationState.User, cancellationToken);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _revocations.Revoked -= OnRevoked;
+            _disposed.Cancel();
+            _disposed.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private void OnRevoked(Guid userId) => _ = RecheckAsync(userId);
+
+    private async Task RecheckAsync(Guid userId)
+    {
+        try
+        {
+            var state = await GetAuthenticationStateAsync();
+            if (!Guid.TryParse(state.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value, out var current) || current != userId)
+            {
+                return;
+            }
+
+            if (!await SessionValidator.StillValidAsync(_contexts, state.User, _disposed.Token))
+            {
+                // The same thing the 30-second loop does when validation fails: the circuit becomes anonymous and
+                // every [Authorize] view re-renders as signed out.
+                SetAuthenticationState(Task.FromResult(SignedOut));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The circuit ended meanwhile.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The circuit ended meanwhile.
+        }
+    }
 }
