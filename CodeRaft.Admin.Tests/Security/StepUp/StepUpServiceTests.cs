@@ -154,7 +154,7 @@ public sealed class StepUpServiceTests : IAsyncLifetime
         Assert.False(reuse.Succeeded);
         Assert.Contains("already used", reuse.Message, StringComparison.Ordinal);
         Assert.False(stepUp.IsUnlocked(otherGate));
-        Assert.Equal([("stepup.recovery_code_used", AuditVocabulary.Success), ("stepup.recovery_code_failed", AuditVocabulary.Failure)],
+        Assert.Equal([("recovery_code.used", AuditVocabulary.Success), ("recovery_code.failed", AuditVocabulary.Failure)],
             await StepUpUser.AuthAuditAsync(_store));
         await using var db = await _store.Contexts.CreateDbContextAsync();
         Assert.Equal(1, await db.RecoveryCodes.CountAsync(c => c.UsedAt != null));
@@ -169,6 +169,26 @@ public sealed class StepUpServiceTests : IAsyncLifetime
 
         Assert.Equal(1, results.Count(r => r.Succeeded));
         tabs.ForEach(tab => tab.Dispose());
+    }
+
+    [Fact]
+    public async Task ChallengeWithRecoveryCodeAsync_FiveWrongCodes_LocksTotpAndRecoveryCodesAlike()
+    {
+        using var stepUp = Circuit();
+
+        for (var i = 0; i < 5; i++)
+        {
+            _ = await stepUp.ChallengeWithRecoveryCodeAsync(StepUpTicket.New(), $"aaaa-bbbb-cccc-{i:0000}", "user.disable");
+        }
+
+        var validRecovery = await stepUp.ChallengeWithRecoveryCodeAsync(StepUpTicket.New(), StepUpUser.RecoveryCodes[1], "user.disable");
+        var validTotp = await stepUp.ChallengeAsync(StepUpTicket.New(), CurrentCode(), "user.disable");
+
+        Assert.Equal(TotpOutcome.LockedOut, validRecovery.Outcome);
+        Assert.Equal(TotpOutcome.LockedOut, validTotp.Outcome);
+        var audit = await StepUpUser.AuthAuditAsync(_store);
+        Assert.Equal(5, audit.Count(e => e == ("recovery_code.failed", AuditVocabulary.Failure)));
+        Assert.Contains(("totp.locked", AuditVocabulary.Denied), audit);
     }
 
     [Fact]

@@ -98,7 +98,7 @@ public static class AccountEndpoints
         return Results.LocalRedirect($"/account/signin/code?returnUrl={Uri.EscapeDataString(back)}");
     }
 
-    private static async Task<IResult> SignInWithCodeAsync([FromForm] string? code, [FromForm] string? returnUrl, HttpContext http,
+    private static async Task<IResult> SignInWithCodeAsync([FromForm] string? code, [FromForm] string? recoveryCode, [FromForm] string? returnUrl, HttpContext http,
         IDbContextFactory<AdminDbContext> contexts, TotpService totp, TimeProvider time)
     {
         var back = LocalUrl(returnUrl);
@@ -108,11 +108,17 @@ public static class AccountEndpoints
             return Results.LocalRedirect($"/account/signin?error=expired&returnUrl={Uri.EscapeDataString(back)}");
         }
 
-        var result = await totp.VerifyCodeAsync(userId, code, "signin", AuditActor.User(userId.ToString(), ""),
-            http.Connection.RemoteIpAddress?.ToString() ?? "", http.RequestAborted);
+        // A recovery code is the fallback for a lost authenticator: same lock, counted the same way.
+        var useRecovery = string.IsNullOrWhiteSpace(code) && !string.IsNullOrWhiteSpace(recoveryCode);
+        var actor = AuditActor.User(userId.ToString(), "");
+        var ip = http.Connection.RemoteIpAddress?.ToString() ?? "";
+        var result = useRecovery
+            ? await totp.VerifyRecoveryCodeAsync(userId, recoveryCode, "signin", actor, ip, http.RequestAborted)
+            : await totp.VerifyCodeAsync(userId, code, "signin", actor, ip, http.RequestAborted);
         if (!result.Succeeded)
         {
-            return Results.LocalRedirect($"/account/signin/code?error={Uri.EscapeDataString(result.Message)}&returnUrl={Uri.EscapeDataString(back)}");
+            var mode = useRecovery ? "&recovery=1" : "";
+            return Results.LocalRedirect($"/account/signin/code?error={Uri.EscapeDataString(result.Message)}{mode}&returnUrl={Uri.EscapeDataString(back)}");
         }
 
         await using var db = await contexts.CreateDbContextAsync(http.RequestAborted);

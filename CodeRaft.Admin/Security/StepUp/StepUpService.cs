@@ -62,7 +62,10 @@ public sealed partial class StepUpService : IDisposable
         return result;
     }
 
-    /// <summary>Fallback: a single-use recovery code, marked used atomically; on success unlocks <paramref name="ticket"/>.</summary>
+    /// <summary>
+    /// Fallback: a single-use recovery code (TotpService: marked used atomically, wrong codes count toward the
+    /// lock); on success unlocks <paramref name="ticket"/>.
+    /// </summary>
     public async Task<TotpResult> ChallengeWithRecoveryCodeAsync(StepUpTicket ticket, string? code, string operation, CancellationToken cancellationToken = default)
     {
         ValidateOperation(operation);
@@ -71,59 +74,13 @@ public sealed partial class StepUpService : IDisposable
             return NotSignedIn;
         }
 
-        if (string.IsNullOrWhiteSpace(code))
-        {
-            return new(TotpOutcome.Invalid, "Enter one of your recovery codes (like k3mqp-7xv2d).");
-        }
-
-        if (code.Length > TotpCodeInput.MaxInputLength)
-        {
-            return new(TotpOutcome.Invalid, "That is not a recovery code: a recovery code has 10 letters and digits.");
-        }
-
-        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
-        var result = await _audit.ExecuteAsync(db, async ct =>
-        {
-            var now = _time.GetUtcNow();
-            var owner = await db.Users.AsNoTracking().Where(u => u.Id == user.Id).Select(u => new { u.TotpLockedUntil }).SingleOrDefaultAsync(ct);
-            if (owner is null)
-            {
-                return Done(new TotpResult(TotpOutcome.NotEnrolled, "This account no longer exists."), "stepup.recovery_code_failed", AuditVocabulary.Failure);
-            }
-
-            // The TOTP lock also holds for recovery codes: the fallback must not become a way around throttling.
-            if (owner.TotpLockedUntil is { } until && until > now.UtcDateTime)
-            {
-                return Done(new TotpResult(TotpOutcome.LockedOut, $"Too many wrong codes. Two-factor codes are locked until {until:HH:mm} UTC.",
-                    new DateTimeOffset(until, TimeSpan.Zero)), "stepup.recovery_code_failed", AuditVocabulary.Denied);
-            }
-
-            var candidates = await db.RecoveryCodes.AsNoTracking().Where(c => c.UserId == user.Id && c.UsedAt == null)
-                .Select(c => new { c.Id, c.CodeHash }).ToListAsync(ct);
-            var match = candidates.FirstOrDefault(c => TotpService.RecoveryCodeMatches(code, c.CodeHash));
-            if (match is null)
-            {
-                return Done(new TotpResult(TotpOutcome.Invalid, "That recovery code is not valid or was already used."), "stepup.recovery_code_failed", AuditVocabulary.Failure);
-            }
-
-            // Conditional UPDATE: of two concurrent submissions of one code, only one sees UsedAt still null.
-            var marked = await db.RecoveryCodes.Where(c => c.Id == match.Id && c.UsedAt == null)
-                .ExecuteUpdateAsync(c => c.SetProperty(x => x.UsedAt, now.UtcDateTime), ct);
-            return marked == 1
-                ? Done(new TotpResult(TotpOutcome.Accepted, "Recovery code accepted. It cannot be used again."), "stepup.recovery_code_used", AuditVocabulary.Success,
-                    ("remaining", candidates.Count - 1))
-                : Done(new TotpResult(TotpOutcome.Replayed, "That recovery code is not valid or was already used."), "stepup.recovery_code_failed", AuditVocabulary.Denied);
-        }, cancellationToken);
-
+        var result = await _totp.VerifyRecoveryCodeAsync(user.Id, code, Purpose(operation), user.Actor, cancellationToken: cancellationToken);
         if (result.Succeeded)
         {
             UnlockTicket(ticket, user.Id);
         }
 
         return result;
-
-        (TotpResult, IReadOnlyList<AuditEvent>) Done(TotpResult result, string action, string outcome, params (string Key, object? Value)[] details) =>
-            (result, [AuthEvent(user, action, outcome, [("purpose", Purpose(operation)), .. details])]);
     }
 
     /// <summary>

@@ -76,24 +76,8 @@ public sealed class TotpService(IDbContextFactory<AdminDbContext> contexts, Audi
                     : Done(new TotpResult(TotpOutcome.Replayed, "This code was already used. Wait for the next code and try again."), "totp.replayed", AuditVocabulary.Denied);
             }
 
-            return await FailAsync(parsed.Error ?? "That code is not valid. Check the time on your device and try again.", now, ct);
+            return await RecordFailureAsync(db, userId, parsed.Error ?? "That code is not valid. Check the time on your device and try again.", "totp.failed", now, Event, ct);
         }, cancellationToken);
-
-        async Task<(TotpResult, IReadOnlyList<AuditEvent>)> FailAsync(string message, DateTimeOffset now, CancellationToken ct)
-        {
-            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.TotpFailures, x => x.TotpFailures + 1), ct);
-            var failures = await db.Users.Where(u => u.Id == userId).Select(u => u.TotpFailures).SingleAsync(ct);
-            var events = new List<AuditEvent> { Event("totp.failed", AuditVocabulary.Failure, ("failures", failures)) };
-            if (failures < options.Value.EffectiveMaxFailures)
-            {
-                return (new TotpResult(TotpOutcome.Invalid, message), events);
-            }
-
-            var until = now.UtcDateTime + options.Value.Lockout;
-            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.TotpLockedUntil, until).SetProperty(x => x.TotpFailures, 0), ct);
-            events.Add(Event("totp.locked", AuditVocabulary.Denied, ("until", AuditHash.FormatTimestamp(until)), ("failures", failures)));
-            return (Locked(until), events);
-        }
 
         (TotpResult, IReadOnlyList<AuditEvent>) Done(TotpResult result, string action, string outcome) => (result, [Event(action, outcome)]);
 
@@ -108,6 +92,89 @@ public sealed class TotpService(IDbContextFactory<AdminDbContext> contexts, Audi
             TargetId = userId.ToString(),
             Details = AuditDetails.Of([("purpose", purpose), .. details]),
         };
+    }
+
+    /// <summary>
+    /// The fallback factor: one of the user's single-use recovery codes. The same lock as TOTP codes applies and a
+    /// wrong recovery code counts as a failure toward it, so the fallback is no way around throttling. The code is
+    /// marked used by a conditional UPDATE: of two concurrent submissions of one code, exactly one succeeds.
+    /// </summary>
+    public async Task<TotpResult> VerifyRecoveryCodeAsync(Guid userId, string? input, string purpose, AuditActor actor, string sourceIp = "", CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(input))
+        {
+            return new(TotpOutcome.Invalid, "Enter one of your recovery codes (like k3mq-p7xv-2dre-9tbw).");
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await audit.ExecuteAsync(db, async ct =>
+        {
+            var now = time.GetUtcNow();
+            var user = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new { u.TotpLockedUntil, u.TotpFailures }).SingleOrDefaultAsync(ct);
+            if (user is null)
+            {
+                return Done(new TotpResult(TotpOutcome.NotEnrolled, "This account no longer exists."), "recovery_code.failed", AuditVocabulary.Failure);
+            }
+
+            if (user.TotpLockedUntil is { } lockedUntil && lockedUntil > now.UtcDateTime)
+            {
+                return Done(Locked(lockedUntil), "totp.locked_out", AuditVocabulary.Denied);
+            }
+
+            // Too long to be a code: refused without hashing, but still an attempt.
+            var candidates = input.Length > TotpCodeInput.MaxInputLength
+                ? []
+                : await db.RecoveryCodes.AsNoTracking().Where(c => c.UserId == userId && c.UsedAt == null).Select(c => new { c.Id, c.CodeHash }).ToListAsync(ct);
+            var match = candidates.FirstOrDefault(c => RecoveryCodeMatches(input, c.CodeHash));
+            if (match is not null)
+            {
+                var marked = await db.RecoveryCodes.Where(c => c.Id == match.Id && c.UsedAt == null)
+                    .ExecuteUpdateAsync(c => c.SetProperty(x => x.UsedAt, now.UtcDateTime), ct);
+                if (marked == 1)
+                {
+                    await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.TotpFailures, 0), ct);
+                    return (new TotpResult(TotpOutcome.Accepted, "Recovery code accepted. It cannot be used again."),
+                        (IReadOnlyList<AuditEvent>)[Event("recovery_code.used", AuditVocabulary.Success, ("remaining", candidates.Count - 1))]);
+                }
+            }
+
+            var message = input.Length > TotpCodeInput.MaxInputLength
+                ? "That is not a recovery code: a recovery code has 16 letters and digits (like k3mq-p7xv-2dre-9tbw)."
+                : "That recovery code is not valid or was already used.";
+            return await RecordFailureAsync(db, userId, message, "recovery_code.failed", now, Event, ct);
+        }, cancellationToken);
+
+        (TotpResult, IReadOnlyList<AuditEvent>) Done(TotpResult result, string action, string outcome) => (result, [Event(action, outcome)]);
+
+        AuditEvent Event(string action, string outcome, params (string Key, object? Value)[] details) => new()
+        {
+            Category = "auth",
+            Action = action,
+            Outcome = outcome,
+            Actor = actor,
+            SourceIp = sourceIp,
+            TargetType = "user",
+            TargetId = userId.ToString(),
+            Details = AuditDetails.Of([("purpose", purpose), .. details]),
+        };
+    }
+
+    /// <summary>One more consecutive failure; at MaxFailures the second factor locks for Lockout (TOTP and recovery codes alike).</summary>
+    private async Task<(TotpResult, IReadOnlyList<AuditEvent>)> RecordFailureAsync(AdminDbContext db, Guid userId, string message, string action, DateTimeOffset now,
+        Func<string, string, (string Key, object? Value)[], AuditEvent> eventOf, CancellationToken ct)
+    {
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.TotpFailures, x => x.TotpFailures + 1), ct);
+        var failures = await db.Users.Where(u => u.Id == userId).Select(u => u.TotpFailures).SingleAsync(ct);
+        var events = new List<AuditEvent> { eventOf(action, AuditVocabulary.Failure, [("failures", failures)]) };
+        if (failures < options.Value.EffectiveMaxFailures)
+        {
+            return (new TotpResult(TotpOutcome.Invalid, message), events);
+        }
+
+        var until = now.UtcDateTime + options.Value.Lockout;
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.TotpLockedUntil, until).SetProperty(x => x.TotpFailures, 0), ct);
+        events.Add(eventOf("totp.locked", AuditVocabulary.Denied, [("until", AuditHash.FormatTimestamp(until)), ("failures", failures)]));
+        return (Locked(until), events);
     }
 
     private static TotpResult Locked(DateTime until) => new(TotpOutcome.LockedOut,
