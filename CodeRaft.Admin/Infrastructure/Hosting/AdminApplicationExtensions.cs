@@ -33,11 +33,30 @@ public static class AdminApplicationExtensions
         app.UseHsts();
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.Use(RefuseOversizedBodies);
-        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // Pages for GET/HEAD only: re-executing a POST (e.g. a form whose antiforgery token went stale) would run
+        // antiforgery again on the same request and fail with a 500. Posts get one plain sentence instead.
+        app.UseWhen(IsRead, read => read.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseWhen(http => !IsRead(http), write => write.UseStatusCodePages(WriteStatusSentenceAsync));
+        app.UseRateLimiter(); // after forwarded headers: buckets are per real client address
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
         return app;
+    }
+
+    private static bool IsRead(HttpContext http) => HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
+
+    private static Task WriteStatusSentenceAsync(Microsoft.AspNetCore.Diagnostics.StatusCodeContext context)
+    {
+        var response = context.HttpContext.Response;
+        response.ContentType = "text/plain; charset=utf-8";
+        return response.WriteAsync(response.StatusCode switch
+        {
+            StatusCodes.Status400BadRequest => "The form could not be accepted; it may have expired. Go back, reload the page and try again.",
+            StatusCodes.Status404NotFound => "There is nothing at this address.",
+            StatusCodes.Status405MethodNotAllowed => "This address does not accept that kind of request.",
+            _ => $"The request could not be completed (HTTP {response.StatusCode}).",
+        });
     }
 
     /// <summary>

@@ -35,6 +35,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddStepUp();
         builder.Services.AddAdminAuthentication();
         builder.Services.AddAccountEndpoints();
+        builder.Services.AddSignInThrottling();
         builder.Services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         return builder;
     }

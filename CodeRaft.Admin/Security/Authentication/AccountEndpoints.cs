@@ -45,11 +45,11 @@ public static class AccountEndpoints
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/account").AllowAnonymous();
-        group.MapPost("/signin/password", SignInWithPasswordAsync);
-        group.MapPost("/signin/code", SignInWithCodeAsync);
+        group.MapPost("/signin/password", SignInWithPasswordAsync).RequireRateLimiting(SignInThrottling.Policy);
+        group.MapPost("/signin/code", SignInWithCodeAsync).RequireRateLimiting(SignInThrottling.Policy);
         group.MapPost("/signout", (Delegate)SignOutAsync).RequireAuthorization(AdminClaims.FirstFactorPolicy);
         group.MapGet("/session/refresh", RefreshAfterEnrollmentAsync).RequireAuthorization(AdminClaims.FirstFactorPolicy);
-        endpoints.MapPost("/setup/submit", SetupAsync).AllowAnonymous();
+        endpoints.MapPost("/setup/submit", SetupAsync).AllowAnonymous().RequireRateLimiting(SignInThrottling.Policy);
         endpoints.MapOidcEndpoints();
         return endpoints;
     }
@@ -61,7 +61,8 @@ public static class AccountEndpoints
             : "/";
 
     private static async Task<IResult> SignInWithPasswordAsync([FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl,
-        HttpContext http, IDbContextFactory<AdminDbContext> contexts, PasswordHasher<AdminUser> hasher, AuditWriter audit, TimeProvider time)
+        HttpContext http, IDbContextFactory<AdminDbContext> contexts, PasswordHasher<AdminUser> hasher, AuditWriter audit, TimeProvider time,
+        Microsoft.Extensions.Options.IOptions<SignInThrottlingOptions> throttling)
     {
         var back = LocalUrl(returnUrl);
         await using var db = await contexts.CreateDbContextAsync(http.RequestAborted);
@@ -72,19 +73,32 @@ public static class AccountEndpoints
         var hashToCheck = user?.PasswordHash ?? DummyHash.Value;
         var matches = password is { Length: <= 1024 }
             && hasher.VerifyHashedPassword(user ?? new AdminUser(), hashToCheck, password) != PasswordVerificationResult.Failed;
-        var valid = matches && user is { Status: AdminUserStatus.Active, PasswordHash: not null };
-        await audit.AppendAsync(new AuditEvent
+        var now = time.GetUtcNow();
+        var locked = user?.LockoutEnd is { } end && end > now;
+        var valid = matches && !locked && user is { Status: AdminUserStatus.Active, PasswordHash: not null };
+        var attempt = new AuditEvent
         {
             Category = "auth",
-            Action = valid ? "auth.password_verified" : "auth.signin_failed",
-            Outcome = valid ? AuditVocabulary.Success : AuditVocabulary.Failure,
+            Action = valid ? "auth.password_verified" : locked ? "auth.signin_locked" : "auth.signin_failed",
+            Outcome = valid ? AuditVocabulary.Success : locked ? AuditVocabulary.Denied : AuditVocabulary.Failure,
             Actor = user is null ? AuditActor.Anonymous : AuditActor.User(user.Id.ToString(), user.DisplayName),
             SourceIp = http.Connection.RemoteIpAddress?.ToString() ?? "",
+            TargetType = user is null ? "" : "user",
+            TargetId = user?.Id.ToString() ?? "",
             Details = AuditDetails.Of(("email", (email ?? "").Length > 256 ? (email ?? "")[..256] : email)),
-        }, http.RequestAborted);
+        };
+        if (user is null || locked)
+        {
+            await audit.AppendAsync(attempt, http.RequestAborted);
+        }
+        else
+        {
+            await RecordPasswordAttemptAsync(db, audit, user.Id, valid, attempt, now, throttling.Value, http.RequestAborted);
+        }
+
         if (!valid)
         {
-            // One message for unknown user, wrong password and disabled account: nothing to enumerate.
+            // One message for unknown user, wrong password, locked and disabled account: nothing to enumerate.
             return Results.LocalRedirect($"/account/signin?error=credentials&returnUrl={Uri.EscapeDataString(back)}");
         }
 
@@ -97,6 +111,43 @@ public static class AccountEndpoints
         await http.SignInAsync(PendingScheme, PendingPrincipal(user.Id));
         return Results.LocalRedirect($"/account/signin/code?returnUrl={Uri.EscapeDataString(back)}");
     }
+
+    /// <summary>
+    /// Per-account brake on password guessing: consecutive failures are counted atomically in the same transaction
+    /// as the attempt's audit entry; at MaxPasswordFailures the password sign-in locks for PasswordLockout
+    /// (audited as auth.password_locked). A success resets the count.
+    /// </summary>
+    private static async Task RecordPasswordAttemptAsync(AdminDbContext db, AuditWriter audit, Guid userId, bool valid, AuditEvent attempt,
+        DateTimeOffset now, SignInThrottlingOptions options, CancellationToken cancellationToken) =>
+        await audit.ExecuteAsync(db, async ct =>
+        {
+            if (valid)
+            {
+                await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.AccessFailedCount, 0), ct);
+                return (true, (IReadOnlyList<AuditEvent>)[attempt]);
+            }
+
+            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.AccessFailedCount, x => x.AccessFailedCount + 1), ct);
+            var failures = await db.Users.Where(u => u.Id == userId).Select(u => u.AccessFailedCount).SingleAsync(ct);
+            if (failures < options.EffectiveMaxPasswordFailures)
+            {
+                return (false, (IReadOnlyList<AuditEvent>)[attempt]);
+            }
+
+            var until = now + options.PasswordLockout;
+            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.LockoutEnd, until).SetProperty(x => x.AccessFailedCount, 0), ct);
+            return (false, (IReadOnlyList<AuditEvent>)[attempt, new AuditEvent
+            {
+                Category = "auth",
+                Action = "auth.password_locked",
+                Outcome = AuditVocabulary.Denied,
+                Actor = attempt.Actor,
+                SourceIp = attempt.SourceIp,
+                TargetType = "user",
+                TargetId = userId.ToString(),
+                Details = AuditDetails.Of(("failures", failures), ("until", AuditHash.FormatTimestamp(until.UtcDateTime))),
+            }]);
+        }, cancellationToken);
 
     private static async Task<IResult> SignInWithCodeAsync([FromForm] string? code, [FromForm] string? recoveryCode, [FromForm] string? returnUrl, HttpContext http,
         IDbContextFactory<AdminDbContext> contexts, TotpService totp, TimeProvider time)
