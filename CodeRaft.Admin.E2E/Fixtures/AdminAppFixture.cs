@@ -76,7 +76,7 @@ public class AdminAppFixture : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     /// <summary>Creates an active user with a password and an enrolled TOTP key, straight in the store.</summary>
-    public async Task SeedUserAsync(string email, string password, string? totpKey, Admin.Features.Users.AdminRole role)
+    public async Task SeedUserAsync(string email, string password, string? totpKey, Admin.Features.Users.AdminRole role, IReadOnlyList<string>? recoveryCodes = null)
     {
         var contexts = Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<CodeRaft.Admin.Infrastructure.Data.AdminDbContext>>();
         await using var db = await contexts.CreateDbContextAsync();
@@ -97,6 +97,13 @@ public class AdminAppFixture : WebApplicationFactory<Program>, IAsyncLifetime
         };
         user.PasswordHash = new Microsoft.AspNetCore.Identity.PasswordHasher<Admin.Features.Users.AdminUser>().HashPassword(user, password);
         db.Users.Add(user);
+        db.RecoveryCodes.AddRange((recoveryCodes ?? []).Select(code => new Admin.Features.Users.RecoveryCode
+        {
+            Id = Guid.NewGuid(),
+            UserId = user.Id,
+            CodeHash = CodeRaft.Admin.Security.Totp.TotpService.HashRecoveryCode(code),
+            CreatedAt = DateTime.UtcNow,
+        }));
         await db.SaveChangesAsync();
     }
 

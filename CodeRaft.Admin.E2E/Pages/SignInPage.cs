@@ -23,6 +23,17 @@ public sealed class SignInPage(IPage page)
         await page.Locator("#code-submit").ClickAsync();
     }
 
+    public async Task SubmitRecoveryCodeAsync(string recoveryCode)
+    {
+        await page.Locator("#use-recovery-code").ClickAsync();
+        await page.Locator("#recovery-code").FillAsync(recoveryCode);
+        await page.Locator("#code-submit").ClickAsync();
+    }
+
+    /// <summary>The code of the next time step: still accepted (±1 step), and not the one a sign-in just used.</summary>
+    public static string NextCode(string totpKey) =>
+        CodeRaft.Admin.Security.Totp.Totp.Hotp(CodeRaft.Admin.Security.Totp.Base32.Decode(totpKey)!, CodeRaft.Admin.Security.Totp.Totp.StepAt(DateTimeOffset.UtcNow) + 1);
+
     /// <summary>The code an authenticator app shows right now for <paramref name="totpKey"/>.</summary>
     public static string CurrentCode(string totpKey) =>
         CodeRaft.Admin.Security.Totp.Totp.Hotp(CodeRaft.Admin.Security.Totp.Base32.Decode(totpKey)!, CodeRaft.Admin.Security.Totp.Totp.StepAt(DateTimeOffset.UtcNow));

@@ -48,6 +48,7 @@ public static class AccountEndpoints
         group.MapPost("/signin/password", SignInWithPasswordAsync).RequireRateLimiting(SignInThrottling.Policy);
         group.MapPost("/signin/code", SignInWithCodeAsync).RequireRateLimiting(SignInThrottling.Policy);
         group.MapPost("/signout", (Delegate)SignOutAsync).RequireAuthorization(AdminClaims.FirstFactorPolicy);
+        group.MapPost("/signout/everywhere", SignOutEverywhereAsync).RequireAuthorization(AdminClaims.FirstFactorPolicy);
         group.MapGet("/session/refresh", RefreshAfterEnrollmentAsync).RequireAuthorization(AdminClaims.FirstFactorPolicy);
         endpoints.MapPost("/setup/submit", SetupAsync).AllowAnonymous().RequireRateLimiting(SignInThrottling.Policy);
         endpoints.MapOidcEndpoints();
@@ -181,6 +182,20 @@ public static class AccountEndpoints
 
     private static async Task<IResult> SignOutAsync(HttpContext http)
     {
+        await http.SignOutAsync(AuthenticationFeature.Scheme);
+        await http.SignOutAsync(PendingScheme);
+        return Results.LocalRedirect("/account/signin");
+    }
+
+    /// <summary>Ends every session of the signed-in user (other browsers at their next request, open circuits at once), then this one.</summary>
+    private static async Task<IResult> SignOutEverywhereAsync(HttpContext http, SignOutEverywhereService sessions)
+    {
+        if (Guid.TryParse(http.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value, out var userId))
+        {
+            await sessions.SignOutEverywhereAsync(userId, AuditActor.User(userId.ToString(), http.User.Identity?.Name ?? ""),
+                http.Connection.RemoteIpAddress?.ToString() ?? "", http.RequestAborted);
+        }
+
         await http.SignOutAsync(AuthenticationFeature.Scheme);
         await http.SignOutAsync(PendingScheme);
         return Results.LocalRedirect("/account/signin");

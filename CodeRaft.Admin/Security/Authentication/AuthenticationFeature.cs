@@ -53,6 +53,7 @@ public static class AuthenticationFeature
         services.AddOidcModes(configuration ?? FindConfiguration(services));
         services.AddCascadingAuthenticationState();
         services.AddSingleton<SessionRevocations>();
+        services.AddSingleton<SignOutEverywhereService>();
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingAdminAuthenticationStateProvider>();
         return services;
     }
