@@ -12,12 +12,15 @@ public abstract class AdminBunitContext : BunitContext, IAsyncLifetime
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
-        AddAuthorization(); // the layout shows AuthorizeView; tests run as an anonymous visitor unless they sign in
+        Authorization = AddAuthorization(); // the layout shows AuthorizeView; tests run as an anonymous visitor unless they sign in
         Services.AddSingleton<Microsoft.AspNetCore.Http.IHttpContextAccessor, Microsoft.AspNetCore.Http.HttpContextAccessor>();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
     private readonly List<ServiceProvider> _fallbacks = [];
+
+    /// <summary>Who the rendered components see as signed in (SetAuthorized, SetRoles, SetClaims).</summary>
+    protected Bunit.TestDoubles.BunitAuthorizationContext Authorization { get; }
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -1,3 +1,4 @@
+using CodeRaft.Admin.Features.Settings;
 using System.Security.Authentication;
 using CodeRaft.Admin.Features.Account;
 using CodeRaft.Admin.Features.Audit;
@@ -33,6 +34,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddAudit();
         builder.Services.AddDashboard();
         builder.Services.AddStepUp();
+        builder.Services.AddSecuritySettings(); // after AddStepUp: the stored grace period replaces the configured one
         builder.Services.AddAdminAuthentication();
         builder.Services.AddAccountEndpoints();
         builder.Services.AddSignInThrottling();

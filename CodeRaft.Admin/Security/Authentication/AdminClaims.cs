@@ -17,6 +17,13 @@ public static class AdminClaims
     /// <summary>Signed in with the first factor only: enough to enroll TOTP and to sign out, nothing else.</summary>
     public const string FirstFactorPolicy = "FirstFactor";
 
+    /// <summary>The signed-in user's id: our session's NameIdentifier (or "sub" where a principal carries that), else null.</summary>
+    public static Guid? UserId(ClaimsPrincipal principal) =>
+        principal.Identity?.IsAuthenticated == true
+        && Guid.TryParse(principal.FindFirst(ClaimTypes.NameIdentifier)?.Value ?? principal.FindFirst("sub")?.Value, out var id) && id != Guid.Empty
+            ? id
+            : null;
+
     public static ClaimsPrincipal Principal(AdminUser user, bool secondFactorDone, DateTimeOffset issuedAt, string scheme)
     {
         var claims = new List<Claim>

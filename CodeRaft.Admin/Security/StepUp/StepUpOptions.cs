@@ -17,8 +17,8 @@ public sealed class StepUpOptions
 }
 
 /// <summary>
-/// Where the grace period comes from. Today configuration; Settings → Security (Owner) replaces this one class
-/// with a store-backed policy and registers it in <see cref="StepUpFeature.AddStepUp"/>.
+/// Where the grace period comes from: in the portal, Settings → Security (an Owner's saved value, else
+/// configuration — Features/Settings/StoredStepUpPolicy); for hosts without that feature, configuration alone.
 /// </summary>
 public interface IStepUpPolicy
 {
