@@ -94,7 +94,51 @@ internal sealed class AppProcess(string appDll, string masterSecret)
         }
     }
 
-    private Process Start(string[] arguments, string dataDirectory, OutputTail output)
+    /// <summary>
+    /// Starts the server on a free loopback port and returns once /readyz answers 200; dispose to stop it.
+    /// <paramref name="environment"/> "Development" serves static web assets (blazor.web.js, MudBlazor's files)
+    /// from the build output's manifest, as `dotnet run` does; in Production only a published app has them.
+    /// </summary>
+    public async Task<RunningApp> StartServerAsync(string dataDirectory, string environment = "Production")
+    {
+        var port = FreeLoopbackPort();
+        var baseAddress = new Uri($"http://127.0.0.1:{port}/");
+        var output = new OutputTail();
+        var stopwatch = Stopwatch.StartNew();
+        var process = Start(["--urls", $"http://127.0.0.1:{port}"], dataDirectory, output, environment);
+        while (stopwatch.Elapsed < _readyTimeout)
+        {
+            if (await IsReadyAsync(new Uri(baseAddress, "readyz")))
+            {
+                return new RunningApp(process, baseAddress);
+            }
+
+            if (process.HasExited)
+            {
+                break;
+            }
+
+            await Task.Delay(_pollInterval);
+        }
+
+        Stop(process);
+        process.Dispose();
+        throw new BenchmarkFailedException($"The app did not become ready within {_readyTimeout.TotalSeconds:F0} s: {output}");
+    }
+
+    /// <summary>A server started by <see cref="StartServerAsync"/>; killed on dispose.</summary>
+    internal sealed class RunningApp(Process process, Uri baseAddress) : IDisposable
+    {
+        public Uri BaseAddress { get; } = baseAddress;
+
+        public void Dispose()
+        {
+            Stop(process);
+            process.Dispose();
+        }
+    }
+
+    private Process Start(string[] arguments, string dataDirectory, OutputTail output, string environment = "Production")
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -114,7 +158,7 @@ internal sealed class AppProcess(string appDll, string masterSecret)
             start.Environment.Remove(name);
         }
 
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
         start.Environment["CODERAFT_MASTER_SECRET"] = masterSecret;
         start.Environment["Storage__DataDirectory"] = dataDirectory;
         start.Environment["Database__Provider"] = "Sqlite";
