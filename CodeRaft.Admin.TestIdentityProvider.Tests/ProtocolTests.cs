@@ -14,6 +14,7 @@ public sealed class ProtocolTests
 {
     private static readonly Uri AppBase = new("http://127.0.0.1:1/");
     private static readonly Uri RedirectUri = new(AppBase, "signin-oidc");
+    private static readonly Uri PostLogoutRedirectUri = new(AppBase, "signout-callback-oidc");
 
     [Fact]
     public async Task Discovery_GenericShape_AnnouncesLoopbackIssuerAndCodeFlowWithPkce()
@@ -250,6 +251,72 @@ public sealed class ProtocolTests
         Assert.Contains("name=\"code_challenge\"", html, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(TestIdentityProviderShape.Generic)]
+    [InlineData(TestIdentityProviderShape.Entra)]
+    public async Task EndSession_WithIdTokenHint_RecordsTheHintAndEndsTheProviderSession(TestIdentityProviderShape shape)
+    {
+        await using TestIdentityProvider provider = await StartAsync(shape);
+        await provider.RegisterClientAsync(RelyingParty.ClientId, RelyingParty.ClientSecret, AppBase);
+        using HttpClient http = provider.CreateClient(); // keeps the provider's session cookie, as a browser would
+        string idToken = await SignInAsync(http, provider, "alice");
+
+        using HttpResponseMessage endSession = await http.GetAsync(EndSessionUri(provider, idToken));
+
+        Assert.Equal(HttpStatusCode.Redirect, endSession.StatusCode);
+        Uri back = endSession.Headers.Location!;
+        Assert.StartsWith(PostLogoutRedirectUri.ToString(), back.ToString(), StringComparison.Ordinal);
+        Assert.Equal("after-logout", QueryHelpers.ParseQuery(back.Query)["state"].ToString());
+        TestIdentityProviderEvent ended = Assert.Single(provider.Events, e => e.Kind == TestIdentityProviderEventKinds.EndSession);
+        Assert.Equal("alice", ended.Subject);
+        Assert.Equal("alice", ended.IdTokenHintSubject);
+        Assert.Equal(RelyingParty.ClientId, ended.IdTokenHintAudience);
+
+        // The provider session is gone: without a hint the next authorization request shows the login page.
+        using HttpResponseMessage again = await http.GetAsync(AuthorizeUri(provider, Pkce.Create().Challenge, extra: null));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(TestIdentityProviderEventKinds.LoginPage, provider.Events[^1].Kind);
+    }
+
+    [Fact]
+    public async Task EndSession_WithoutIdTokenHint_EndsTheSessionAndRecordsNoHint()
+    {
+        await using TestIdentityProvider provider = await TestIdentityProvider.StartGenericAsync(TestUsers.Alice);
+        await provider.RegisterClientAsync(RelyingParty.ClientId, RelyingParty.ClientSecret, AppBase);
+        using HttpClient http = provider.CreateClient();
+        await SignInAsync(http, provider, "alice");
+
+        using HttpResponseMessage endSession = await http.GetAsync(EndSessionUri(provider, idTokenHint: null));
+
+        Assert.Equal(HttpStatusCode.Redirect, endSession.StatusCode);
+        Assert.Contains(new TestIdentityProviderEvent(TestIdentityProviderEventKinds.EndSession, null, "alice"), provider.Events);
+    }
+
+    [Fact]
+    public async Task EndSession_ForgedIdTokenHint_IsRefusedAndKeepsTheProviderSession()
+    {
+        await using TestIdentityProvider provider = await TestIdentityProvider.StartGenericAsync(TestUsers.Alice, TestUsers.Bob);
+        await provider.RegisterClientAsync(RelyingParty.ClientId, RelyingParty.ClientSecret, AppBase);
+        using HttpClient http = provider.CreateClient();
+        string idToken = await SignInAsync(http, provider, "alice");
+
+        // Bob's name in Alice's token: the signature no longer matches.
+        string[] parts = idToken.Split('.');
+        string payload = Encoding.UTF8.GetString(WebEncoders.Base64UrlDecode(parts[1])).Replace("\"alice\"", "\"bob\"", StringComparison.Ordinal);
+        string forged = $"{parts[0]}.{WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(payload))}.{parts[2]}";
+
+        using HttpResponseMessage endSession = await http.GetAsync(EndSessionUri(provider, forged));
+
+        Assert.Equal(HttpStatusCode.BadRequest, endSession.StatusCode);
+        Assert.Contains("error:invalid_token", await endSession.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null(endSession.Headers.Location);
+        Assert.DoesNotContain(provider.Events, e => e.Kind == TestIdentityProviderEventKinds.EndSession);
+
+        // Alice is still signed in at the provider: a new authorization request gets a code without the page.
+        using HttpResponseMessage again = await http.GetAsync(AuthorizeUri(provider, Pkce.Create().Challenge, extra: null));
+        Assert.True(CallbackParameters(again).ContainsKey("code"));
+    }
+
     private static Task<TestIdentityProvider> StartAsync(TestIdentityProviderShape shape)
     {
         var options = new TestIdentityProviderOptions { Shape = shape };
@@ -265,8 +332,24 @@ public sealed class ProtocolTests
         + $"&code_challenge={codeChallenge}&code_challenge_method=S256"
         + (extra is null ? string.Empty : "&" + extra);
 
+    /// <summary>Signs <paramref name="subject"/> in through login_hint (which opens a provider session) and returns the ID token.</summary>
+    private static async Task<string> SignInAsync(HttpClient http, TestIdentityProvider provider, string subject)
+    {
+        var pkce = Pkce.Create();
+        using HttpResponseMessage authorization = await http.GetAsync(AuthorizeUri(provider, pkce.Challenge, $"login_hint={subject}"));
+        JsonElement tokens = await RedeemAsync(http, provider, CallbackParameters(authorization)["code"], pkce.Verifier);
+        return tokens.GetProperty("id_token").GetString()!;
+    }
+
+    private static string EndSessionUri(TestIdentityProvider provider, string? idTokenHint) =>
+        Endpoint(provider, "end_session_endpoint")
+        + $"?post_logout_redirect_uri={Uri.EscapeDataString(PostLogoutRedirectUri.ToString())}&state=after-logout"
+        + (idTokenHint is null ? string.Empty : $"&id_token_hint={idTokenHint}");
+
     private static string Endpoint(TestIdentityProvider provider, string name) => name switch
     {
+        "end_session_endpoint" => provider.Shape == TestIdentityProviderShape.Entra
+            ? $"/{provider.TenantId}/oauth2/v2.0/logout" : "/connect/endsession",
         "authorization_endpoint" => provider.Shape == TestIdentityProviderShape.Entra
             ? $"/{provider.TenantId}/oauth2/v2.0/authorize" : "/connect/authorize",
         "token_endpoint" => provider.Shape == TestIdentityProviderShape.Entra

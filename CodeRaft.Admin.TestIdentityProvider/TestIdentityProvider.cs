@@ -242,6 +242,20 @@ public sealed class TestIdentityProvider : IAsyncDisposable
                     })
                     .SetOrder(OpenIddictServerHandlers.Exchange.AttachPrincipal.Descriptor.Order + 1));
 
+                // OpenIddict, like many real providers, ignores an id_token_hint that does not validate. A test
+                // provider had better be strict: a relying party that sends a wrong or tampered hint fails loudly.
+                server.AddEventHandler<OpenIddictServerEvents.ProcessAuthenticationContext>(handler => handler
+                    .UseInlineHandler(context =>
+                    {
+                        if (context.EndpointType == OpenIddictServerEndpointType.EndSession)
+                        {
+                            context.RejectIdentityToken = true;
+                        }
+
+                        return ValueTask.CompletedTask;
+                    })
+                    .SetOrder(OpenIddictServerHandlers.EvaluateValidatedTokens.Descriptor.Order + 500));
+
                 OpenIddictServerAspNetCoreBuilder aspNetCore = server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()

@@ -11,6 +11,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
+using TestIdentityProviderEventKinds = CodeRaft.Admin.TestIdentityProvider.TestIdentityProviderEventKinds;
 using Idp = CodeRaft.Admin.TestIdentityProvider.TestIdentityProvider;
 using IdpUser = CodeRaft.Admin.TestIdentityProvider.TestUser;
 
@@ -73,6 +74,21 @@ public abstract class ExternalAdminAppFixture : AdminAppFixture, IAsyncLifetime
             TotpEnabledAt = totpKey is null ? null : DateTime.UtcNow,
         });
         await db.SaveChangesAsync();
+    }
+
+    /// <summary>
+    /// A user of its own (bound to this provider), for a test that signs in with TOTP: a code is accepted once per
+    /// user and step, so two tests signing in as the same user within 30 s would refuse each other's code.
+    /// </summary>
+    /// <returns>The user and its TOTP key; no key when <paramref name="enrolled"/> is false (enrollment comes first).</returns>
+    public async Task<(IdpUser User, string? TotpKey)> AddExternalUserAsync(string name, bool enrolled = true)
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var user = new IdpUser($"{name}-{id}", $"{name} {id}", $"{name}-{id}@coderaft.test") { ObjectId = Guid.NewGuid().ToString() };
+        var totpKey = enrolled ? CodeRaft.Admin.Security.Totp.Base32.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20)) : null;
+        Provider.AddUser(user);
+        await SeedExternalUserAsync(user, totpKey, AdminRole.Viewer);
+        return (user, totpKey);
     }
 
     public async Task<AdminUser?> FindUserAsync(string email)
@@ -204,6 +220,37 @@ public sealed class EntraCollection : ICollectionFixture<EntraAdminAppFixture>, 
 
 internal static class ExternalSignIn
 {
+    /// <summary>
+    /// Signs out in the portal and checks the whole way: back on the sign-in page with the notice, the provider ended
+    /// this browser's session on a valid id_token_hint issued to the portal, no session left on either side (the next
+    /// sign-in shows the provider's login page again).
+    /// </summary>
+    /// <remarks>The caller has signed <paramref name="user"/> in up to the dashboard.</remarks>
+    public static async Task SignOutEndsBothSessionsAsync(ExternalAdminAppFixture app, BrowserSession session, IdpUser user)
+    {
+        var page = session.Page;
+        var before = app.Provider.Events.Count;
+
+        await new ShellPage(page).SignOutAsync();
+
+        var signIn = new SignInPage(page);
+        await Expect(page).ToHaveURLAsync(new Regex("/account/signin\\?signedout=1$"));
+        await Expect(signIn.SignedOutNotice).ToHaveTextAsync("You are signed out.");
+        var ended = Assert.Single(app.Provider.Events.Skip(before), e => e.Kind == TestIdentityProviderEventKinds.EndSession);
+        Assert.Equal(user.Subject, ended.Subject);
+        Assert.Equal(user.Subject, ended.IdTokenHintSubject);
+        Assert.Equal(ExternalAdminAppFixture.ClientId, ended.IdTokenHintAudience);
+        // Nothing refused on the way (a 302 to the provider after the form post would be a CSP form-action violation).
+        Assert.Empty(session.ConsoleErrors);
+        Assert.Empty(session.FailedResponses());
+
+        await page.GotoAsync("");
+        await Expect(page).ToHaveURLAsync(new Regex("/account/signin\\?ReturnUrl="));
+        await signIn.SignInWithOrganizationAsync();
+        await Expect(new ProviderLoginPage(page).UserButton(user.Subject)).ToBeVisibleAsync();
+        Assert.Contains(app.Provider.Events.Skip(before), e => e.Kind == TestIdentityProviderEventKinds.LoginPage);
+    }
+
     /// <summary>Sign-in page → "Sign in with your organization" → the provider's page → the user's button.</summary>
     public static async Task ThroughProviderAsync(IPage page, IdpUser user)
     {
@@ -284,6 +331,33 @@ public sealed class OidcSignInTests(OidcAdminAppFixture app, BrowserFixture brow
         await session.Page.GotoAsync("");
         await Expect(session.Page).ToHaveURLAsync(new Regex("/account/signin\\?ReturnUrl="));
     }
+
+    [Fact]
+    public async Task SignOut_AfterProviderAndTotp_EndsTheProviderSessionWithIdTokenHint_NextSignInShowsProviderPage()
+    {
+        var (user, totpKey) = await app.AddExternalUserAsync("sam");
+        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await ExternalSignIn.ThroughProviderAsync(session.Page, user);
+        await ExternalSignIn.CodeToDashboardAsync(session.Page, totpKey!);
+
+        await ExternalSignIn.SignOutEndsBothSessionsAsync(app, session, user);
+    }
+
+    [Fact]
+    public async Task SignOut_AfterFirstSignInWithEnrollment_StillSendsTheIdTokenHint()
+    {
+        // The other road to a full session: first factor only, TOTP enrollment, then /account/session/refresh.
+        var (user, _) = await app.AddExternalUserAsync("nina", enrolled: false);
+        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await ExternalSignIn.ThroughProviderAsync(session.Page, user);
+        await Expect(session.Page).ToHaveURLAsync(new Regex("/account$"));
+        var account = new AccountPage(session.Page);
+        await account.EnrollTotpAsync();
+        await account.ContinueAsync();
+        await Expect(session.Page.Locator("h1")).ToHaveTextAsync("Dashboard");
+
+        await ExternalSignIn.SignOutEndsBothSessionsAsync(app, session, user);
+    }
 }
 
 /// <summary>Authentication:Mode=EntraId: Microsoft.Identity.Web against the Entra-shaped provider.</summary>
@@ -299,5 +373,16 @@ public sealed class EntraSignInTests(EntraAdminAppFixture app, TlsTolerantBrowse
 
         await ExternalSignIn.CodeToDashboardAsync(session.Page, app.KnownTotpKey);
         Assert.Contains(app.Provider.Events, e => e.Kind == CodeRaft.Admin.TestIdentityProvider.TestIdentityProviderEventKinds.Token);
+    }
+
+    [Fact]
+    public async Task SignOut_ThroughMicrosoftIdentityWeb_EndsTheProviderSessionWithIdTokenHint_NextSignInShowsProviderPage()
+    {
+        var (user, totpKey) = await app.AddExternalUserAsync("erin");
+        await using var session = await browser.NewSessionAsync(app.BaseAddress);
+        await ExternalSignIn.ThroughProviderAsync(session.Page, user);
+        await ExternalSignIn.CodeToDashboardAsync(session.Page, totpKey!);
+
+        await ExternalSignIn.SignOutEndsBothSessionsAsync(app, session, user);
     }
 }

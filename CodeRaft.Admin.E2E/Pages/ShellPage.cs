@@ -80,6 +80,9 @@ public sealed partial class ShellPage(IPage page)
         }
     }
 
+    /// <summary>The app bar's "Sign out" (a form post; in the OIDC modes it passes through the provider).</summary>
+    public async Task SignOutAsync() => await Page.Locator("#signout").ClickAsync();
+
     /// <summary>Clicks the theme switch and waits for the layout to report the other theme.</summary>
     public async Task ToggleThemeAsync()
     {

@@ -8,7 +8,13 @@ public sealed class SignInPage(IPage page)
 {
     public ILocator Error => page.Locator("#signin-error, #code-error");
 
+    /// <summary>"You are signed out", after a sign-out that also ended the identity provider's session.</summary>
+    public ILocator SignedOutNotice => page.Locator("#signed-out");
+
     public async Task OpenAsync() => await page.GotoAsync("account/signin");
+
+    /// <summary>OIDC modes: "Sign in with your organization" (the page has no password form there).</summary>
+    public async Task SignInWithOrganizationAsync() => await page.Locator("#signin-external").ClickAsync();
 
     public async Task SubmitPasswordAsync(string email, string password)
     {

@@ -94,7 +94,17 @@ internal static class ProviderEndpoints
             ?? throw new InvalidOperationException("OpenIddict did not handle the end-session request.");
 
         AuthenticateResult session = await http.AuthenticateAsync(SessionScheme);
-        state.Record(TestIdentityProviderEventKinds.EndSession, request.ClientId, session.Principal?.FindFirst(Claims.Subject)?.Value);
+
+        // For an end-session request, OpenIddict's authentication result carries the id_token_hint it has already
+        // validated (a hint that does not validate never gets here: see RejectIdentityToken at start-up).
+        AuthenticateResult hint = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        string? hintSubject = hint.Principal?.GetClaim(Claims.Subject);
+        state.Record(new TestIdentityProviderEvent(
+            TestIdentityProviderEventKinds.EndSession, request.ClientId, session.Principal?.FindFirst(Claims.Subject)?.Value)
+        {
+            IdTokenHintSubject = hintSubject,
+            IdTokenHintAudience = hintSubject is null ? null : string.Join(' ', hint.Principal!.GetAudiences()),
+        });
         await http.SignOutAsync(SessionScheme);
 
         // OpenIddict redirects to the validated post_logout_redirect_uri; without one, to the provider's own page.

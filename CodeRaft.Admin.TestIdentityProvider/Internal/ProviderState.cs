@@ -63,6 +63,8 @@ internal sealed class ProviderState(TestIdentityProviderOptions options, Provide
     public void Record(string kind, string? clientId, string? subject) =>
         _events.Enqueue(new TestIdentityProviderEvent(kind, clientId, subject));
 
+    public void Record(TestIdentityProviderEvent providerEvent) => _events.Enqueue(providerEvent);
+
     /// <summary>The claims of <paramref name="user"/> as both tokens carry them (Entra puts everything in both).</summary>
     public ClaimsPrincipal CreatePrincipal(TestUser user, ImmutableArray<string> scopes)
     {

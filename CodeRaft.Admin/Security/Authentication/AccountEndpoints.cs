@@ -176,15 +176,30 @@ public static class AccountEndpoints
         await using var db = await contexts.CreateDbContextAsync(http.RequestAborted);
         var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == userId, http.RequestAborted);
         await http.SignOutAsync(PendingScheme);
-        await http.SignInAsync(AuthenticationFeature.Scheme, AdminClaims.Principal(user, secondFactorDone: true, time.GetUtcNow(), AuthenticationFeature.Scheme));
+        await http.SignInAsync(AuthenticationFeature.Scheme, AdminClaims.Principal(user, secondFactorDone: true, time.GetUtcNow(), AuthenticationFeature.Scheme),
+            OidcSignOut.KeepingIdToken(pending.Properties));
         return Results.LocalRedirect(back);
     }
 
-    private static async Task<IResult> SignOutAsync(HttpContext http)
+    private static async Task<IResult> SignOutAsync(HttpContext http, AuthenticationModeInfo modeInfo)
     {
         await http.SignOutAsync(AuthenticationFeature.Scheme);
         await http.SignOutAsync(PendingScheme);
-        return Results.LocalRedirect("/account/signin");
+        if (!modeInfo.IsExternal)
+        {
+            return Results.LocalRedirect("/account/signin");
+        }
+
+        if (!await OidcSignOut.ProviderCanEndSessionAsync(http))
+        {
+            return Results.LocalRedirect(OidcSignOut.SignedOutOfPortalOnlyPath);
+        }
+
+        // RP-initiated logout (OidcSignOut): the handler takes the id_token_hint from this request's session ticket,
+        // read before the cookie was cleared (authentication results are cached per request), and answers with a
+        // page that moves on to the provider's end-session endpoint.
+        await http.SignOutAsync(OidcAuthentication.Scheme, new AuthenticationProperties { RedirectUri = OidcSignOut.SignedOutPath });
+        return Results.Empty;
     }
 
     /// <summary>Ends every session of the signed-in user (other browsers at their next request, open circuits at once), then this one.</summary>
@@ -217,7 +232,8 @@ public static class AccountEndpoints
         }
 
         // The enrollment itself proved a correct code moments ago (and burned its step).
-        await http.SignInAsync(AuthenticationFeature.Scheme, AdminClaims.Principal(user, secondFactorDone: true, time.GetUtcNow(), AuthenticationFeature.Scheme));
+        await http.SignInAsync(AuthenticationFeature.Scheme, AdminClaims.Principal(user, secondFactorDone: true, time.GetUtcNow(), AuthenticationFeature.Scheme),
+            OidcSignOut.KeepingIdToken((await http.AuthenticateAsync(AuthenticationFeature.Scheme)).Properties));
         return Results.LocalRedirect("/");
     }
 

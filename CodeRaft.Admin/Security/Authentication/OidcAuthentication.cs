@@ -51,6 +51,7 @@ public sealed class OidcSettings
 ///       unknown / disabled identity:  /account/signin/refused  (audit auth.signin_refused)
 ///       TOTP enrolled:                 pending cookie --> /account/signin/code --> session with "mfa"
 ///       not enrolled:                  first-factor session --> /account (enrollment)
+///   The provider's ID token is kept with our cookies for sign-out, which ends the provider's session too (OidcSignOut).
 /// </summary>
 public static class OidcAuthentication
 {
@@ -136,6 +137,7 @@ public static class OidcAuthentication
             o.SaveTokens = false;
             o.MapInboundClaims = false;
             o.SignInScheme = AuthenticationFeature.Scheme;
+            OidcSignOut.Configure(o);
             var previous = o.Events.OnTokenValidated;
             o.Events.OnTokenValidated = async context =>
             {
@@ -276,6 +278,9 @@ internal static class OidcSignIn
         var sourceIp = http.Connection.RemoteIpAddress?.ToString() ?? "";
         var back = AccountEndpoints.LocalUrl(context.Properties?.RedirectUri);
 
+        // Kept with our own cookie for the id_token_hint at sign-out (code flow: the ID token came from the token endpoint).
+        var keepIdToken = OidcSignOut.KeepingIdToken(context.TokenEndpointResponse?.IdToken ?? context.ProtocolMessage?.IdToken);
+
         var identity = ReadIdentity(context.Principal ?? new ClaimsPrincipal(), context.SecurityToken?.Issuer, mode, mapping);
         identity = identity with
         {
@@ -384,32 +389,17 @@ internal static class OidcSignIn
         }
         else if (user.TotpSecret is null)
         {
-            await http.SignInAsync(AuthenticationFeature.Scheme, AdminClaims.Principal(user, secondFactorDone: false, time.GetUtcNow(), AuthenticationFeature.Scheme));
+            await http.SignInAsync(AuthenticationFeature.Scheme, AdminClaims.Principal(user, secondFactorDone: false, time.GetUtcNow(), AuthenticationFeature.Scheme), keepIdToken);
             next = "/account";
         }
         else
         {
-            await http.SignInAsync(AccountEndpoints.PendingScheme, AccountEndpoints.PendingPrincipal(user.Id));
+            await http.SignInAsync(AccountEndpoints.PendingScheme, AccountEndpoints.PendingPrincipal(user.Id), keepIdToken);
             next = $"/account/signin/code?returnUrl={Uri.EscapeDataString(back)}";
         }
 
-        await WriteSameSiteRedirectAsync(http.Response, next);
-    }
-
-    /// <summary>
-    /// The provider posts the code from its own site: a 302 from here would carry on that cross-site navigation, and
-    /// the SameSite=Strict session cookie would not be sent to the next page. A page of ours that moves on is a
-    /// same-site navigation.
-    /// </summary>
-    private static async Task WriteSameSiteRedirectAsync(HttpResponse response, string localUrl)
-    {
-        var encoded = System.Net.WebUtility.HtmlEncode(localUrl);
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/html; charset=utf-8";
-        response.Headers.CacheControl = "no-store";
-        await response.WriteAsync(
-            $"<!doctype html><html><head><meta http-equiv=\"refresh\" content=\"0;url={encoded}\"><title>Signing in…</title></head>"
-            + $"<body><p>Signing in… <a href=\"{encoded}\">Continue</a></p></body></html>");
+        // The provider posts the code from its own site: a 302 from here would carry on that cross-site navigation.
+        await SameSiteNavigation.WritePageAsync(http.Response, next, "Signing in…");
     }
 
     private static string Clip(string value, int max) => value.Length > max ? value[..max] : value;
