@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using CodeRaft.Admin.E2E.Fixtures;
 using CodeRaft.Admin.E2E.Pages;
 using static Microsoft.Playwright.Assertions;
@@ -80,6 +81,14 @@ public sealed class SignInTests(AdminAppFixture app, BrowserFixture browser)
         await session.Page.Locator("#signout").ClickAsync();
 
         await Expect(session.Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/signin"));
+        var contexts = app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<CodeRaft.Admin.Infrastructure.Data.AdminDbContext>>();
+        await using (var db = await contexts.CreateDbContextAsync())
+        {
+            var normalized = email.ToUpperInvariant();
+            var userId = db.Users.Where(u => u.NormalizedEmail == normalized).Select(u => u.Id).Single().ToString();
+            Assert.Equal(1, db.AuditEntries.Count(e => e.Action == "auth.signed_out" && e.TargetId == userId));
+        }
+
         await session.Page.GotoAsync("");
         await Expect(session.Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/signin\\?ReturnUrl="));
     }

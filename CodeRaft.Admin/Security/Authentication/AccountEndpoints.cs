@@ -181,8 +181,22 @@ public static class AccountEndpoints
         return Results.LocalRedirect(back);
     }
 
-    private static async Task<IResult> SignOutAsync(HttpContext http, AuthenticationModeInfo modeInfo)
+    private static async Task<IResult> SignOutAsync(HttpContext http, AuthenticationModeInfo modeInfo, AuditWriter audit)
     {
+        if (AdminClaims.UserId(http.User) is { } userId)
+        {
+            await audit.AppendAsync(new AuditEvent
+            {
+                Category = "auth",
+                Action = "auth.signed_out",
+                Outcome = AuditVocabulary.Success,
+                Actor = AuditActor.User(userId.ToString(), http.User.Identity?.Name ?? ""),
+                SourceIp = http.Connection.RemoteIpAddress?.ToString() ?? "",
+                TargetType = "user",
+                TargetId = userId.ToString(),
+            }, http.RequestAborted);
+        }
+
         await http.SignOutAsync(AuthenticationFeature.Scheme);
         await http.SignOutAsync(PendingScheme);
         if (!modeInfo.IsExternal)
