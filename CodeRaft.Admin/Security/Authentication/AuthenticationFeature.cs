@@ -1,5 +1,6 @@
 using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Infrastructure.Data;
+using CodeRaft.Admin.Security.Authorization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -48,6 +49,7 @@ public static class AuthenticationFeature
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminClaims.FullySignedInPolicy, p => p.RequireAuthenticatedUser().RequireClaim(AdminClaims.Mfa, AdminClaims.MfaTotp))
             .AddPolicy(AdminClaims.FirstFactorPolicy, p => p.RequireAuthenticatedUser())
+            .AddAdminPolicies() // users.manage, audit.read, licenses.manage, … (Security/Authorization/AdminPermissions.cs)
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireClaim(AdminClaims.Mfa, AdminClaims.MfaTotp).Build());
         // Authentication:Mode Oidc / EntraId: the provider for the first factor (nothing is added for Local).
         services.AddOidcModes(configuration ?? FindConfiguration(services));
