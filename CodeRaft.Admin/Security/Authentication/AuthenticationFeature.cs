@@ -1,6 +1,7 @@
 using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Infrastructure.Data;
 using CodeRaft.Admin.Security.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -54,7 +55,7 @@ public static class AuthenticationFeature
         // Authentication:Mode Oidc / EntraId: the provider for the first factor (nothing is added for Local).
         services.AddOidcModes(configuration ?? FindConfiguration(services));
         services.AddCascadingAuthenticationState();
-        services.AddSingleton<SessionRevocations>();
+        services.TryAddSingleton<SessionRevocations>(); // also registered by AddUsersCore (the CLI has no circuits)
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingAdminAuthenticationStateProvider>();
         return services;
     }
