@@ -105,17 +105,7 @@ public sealed class InvitationActivationService(
         if (!found.LinkUsable)
         {
             // A refused link is worth a trace (someone guessing, or a link used twice); the token itself never is.
-            await audit.AppendAsync(new AuditEvent
-            {
-                Category = "users",
-                Action = "user.activation_failed",
-                Outcome = AuditVocabulary.Denied,
-                Actor = AuditActor.Anonymous,
-                SourceIp = sourceIp,
-                TargetType = invitation is null ? "" : "user",
-                TargetId = invitation?.UserId.ToString() ?? "",
-                Details = AuditDetails.Of(("reason", found.Outcome.ToString())),
-            }, cancellationToken);
+            await audit.AppendAsync(Refused(found.Outcome, invitation?.UserId, sourceIp), cancellationToken);
             return found;
         }
 
@@ -135,10 +125,17 @@ public sealed class InvitationActivationService(
         var now = time.GetUtcNow().UtcDateTime;
         return await audit.ExecuteAsync<ActivationResult>(db, async ct =>
         {
+            // Inside the chain lock nothing else changes the link or the user; the conditional UPDATE below would
+            // still let only one of two submissions through if it did.
+            if (await db.UserInvitations.AnyAsync(i => i.Id == invitation!.Id && i.UsedAt != null, ct))
+            {
+                return (new ActivationResult(ActivationOutcome.UsedLink, UsedMessage), [Refused(ActivationOutcome.UsedLink, invitation!.UserId, sourceIp)]);
+            }
+
             var user = await db.Users.SingleOrDefaultAsync(u => u.Id == invitation!.UserId, ct);
             if (user is not { Status: AdminUserStatus.Invited })
             {
-                return (new ActivationResult(ActivationOutcome.NotAvailable, NotAvailableMessage), []);
+                return (new ActivationResult(ActivationOutcome.NotAvailable, NotAvailableMessage), [Refused(ActivationOutcome.NotAvailable, invitation!.UserId, sourceIp)]);
             }
 
             // The link dies here: of two concurrent submissions only one finds it unused (and still unexpired).
@@ -146,7 +143,7 @@ public sealed class InvitationActivationService(
                 .ExecuteUpdateAsync(i => i.SetProperty(x => x.UsedAt, now), ct);
             if (claimed != 1)
             {
-                return (new ActivationResult(ActivationOutcome.UsedLink, UsedMessage), []);
+                return (new ActivationResult(ActivationOutcome.UsedLink, UsedMessage), [Refused(ActivationOutcome.UsedLink, invitation!.UserId, sourceIp)]);
             }
 
             user.PasswordHash = passwordHash;
@@ -169,6 +166,18 @@ public sealed class InvitationActivationService(
             ]);
         }, cancellationToken);
     }
+
+    private static AuditEvent Refused(ActivationOutcome reason, Guid? userId, string sourceIp) => new()
+    {
+        Category = "users",
+        Action = "user.activation_failed",
+        Outcome = AuditVocabulary.Denied,
+        Actor = AuditActor.Anonymous,
+        SourceIp = sourceIp,
+        TargetType = userId is null ? "" : "user",
+        TargetId = userId?.ToString() ?? "",
+        Details = AuditDetails.Of(("reason", reason.ToString())),
+    };
 
     private async Task<(ActivationResult Result, UserInvitation? Invitation)> FindAsync(AdminDbContext db, string? token, CancellationToken cancellationToken)
     {

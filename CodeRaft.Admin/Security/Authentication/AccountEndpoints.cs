@@ -49,6 +49,7 @@ public static class AccountEndpoints
         group.MapPost("/signin/code", SignInWithCodeAsync);
         group.MapPost("/signout", (Delegate)SignOutAsync).RequireAuthorization(AdminClaims.FirstFactorPolicy);
         group.MapGet("/session/refresh", RefreshAfterEnrollmentAsync).RequireAuthorization(AdminClaims.FirstFactorPolicy);
+        group.MapPost("/activate/submit", ActivateAsync);
         endpoints.MapPost("/setup/submit", SetupAsync).AllowAnonymous();
         endpoints.MapOidcEndpoints();
         return endpoints;
@@ -147,6 +148,26 @@ public static class AccountEndpoints
         // The enrollment itself proved a correct code moments ago (and burned its step).
         await http.SignInAsync(AuthenticationFeature.Scheme, AdminClaims.Principal(user, secondFactorDone: true, time.GetUtcNow(), AuthenticationFeature.Scheme));
         return Results.LocalRedirect("/");
+    }
+
+    /// <summary>Local-mode invitation: set the password, then continue with the first factor to TOTP enrollment.</summary>
+    private static async Task<IResult> ActivateAsync([FromForm] string? token, [FromForm] string? password, [FromForm] string? confirmPassword,
+        HttpContext http, InvitationActivationService activation, IDbContextFactory<AdminDbContext> contexts, TimeProvider time)
+    {
+        var result = await activation.ActivateAsync(token, password, confirmPassword, http.Connection.RemoteIpAddress?.ToString() ?? "", http.RequestAborted);
+        if (!result.Succeeded)
+        {
+            // The token goes back into the address only while the link still works (the password was the problem).
+            var again = result.LinkUsable ? $"token={Uri.EscapeDataString(token!)}&" : "";
+            var codes = InvitationActivationService.ErrorCodes(result.Errors.Count > 0 ? result.Errors : [result.Message]);
+            return Results.LocalRedirect($"{InvitationTokens.ActivationPath}?{again}error={Uri.EscapeDataString(codes)}");
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(http.RequestAborted);
+        var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == result.UserId, http.RequestAborted);
+        await http.SignOutAsync(PendingScheme);
+        await http.SignInAsync(AuthenticationFeature.Scheme, AdminClaims.Principal(user, secondFactorDone: false, time.GetUtcNow(), AuthenticationFeature.Scheme));
+        return Results.LocalRedirect("/account");
     }
 
     private static async Task<IResult> SetupAsync([FromForm] string? token, [FromForm] string? email, [FromForm] string? displayName, [FromForm] string? password,
