@@ -77,6 +77,38 @@ public sealed class AdminPermissionsTests
 
     public static TheoryData<string> PolicyNames() => [.. AdminPolicies.All.Keys];
 
+    [Fact]
+    public void UsersDoc_PermissionMatrixTable_SameAsTheCode()
+    {
+        var doc = File.ReadAllLines(Path.Combine(RepositoryRoot(), "docs", "users.md"));
+        var start = Array.IndexOf(doc, "## Permission matrix");
+        var rows = doc.Skip(start).SkipWhile(l => !l.StartsWith("| permission", StringComparison.Ordinal)).Skip(2)
+            .TakeWhile(l => l.StartsWith('|')).ToList();
+        var roles = new[] { AdminRole.Owner, AdminRole.Administrator, AdminRole.Auditor, AdminRole.Viewer };
+
+        var documented = rows.Select(row => row.Split('|', StringSplitOptions.TrimEntries)).ToDictionary(
+            cells => Enum.Parse<AdminPermission>(cells[1].Split('`')[1]),
+            cells => (Roles: roles.Where((_, i) => cells[2 + i] == "✓").ToArray(), Policy: cells[6].Trim('`')));
+
+        Assert.Equal(Enum.GetValues<AdminPermission>().Order(), documented.Keys.Order());
+        foreach (var (permission, (holders, policy)) in documented)
+        {
+            Assert.Equal(AdminPermissions.RolesWith(permission), holders);
+            Assert.Equal(AdminPolicies.All.SingleOrDefault(p => p.Value == permission).Key ?? "—", policy);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory!.FullName, "Admin.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory.FullName;
+    }
+
     private static IAuthorizationService Authorization() => new ServiceCollection()
         .AddLogging()
         .AddAuthorizationBuilder().AddAdminPolicies().Services
