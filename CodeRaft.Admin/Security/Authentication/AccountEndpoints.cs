@@ -164,7 +164,12 @@ public static class AccountEndpoints
         }
 
         await using var db = await contexts.CreateDbContextAsync(http.RequestAborted);
-        var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == result.UserId, http.RequestAborted);
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == result.UserId, http.RequestAborted);
+        if (user is not { Status: AdminUserStatus.Active })
+        {
+            return Results.LocalRedirect("/account/signin"); // disabled or removed in the moment since: no session
+        }
+
         await http.SignOutAsync(PendingScheme);
         await http.SignInAsync(AuthenticationFeature.Scheme, AdminClaims.Principal(user, secondFactorDone: false, time.GetUtcNow(), AuthenticationFeature.Scheme));
         return Results.LocalRedirect("/account");
