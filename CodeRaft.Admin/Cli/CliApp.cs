@@ -14,6 +14,7 @@ public static class CliApp
     [
         KeysCommands.Create,
         AuditCommands.Create,
+        UsersCommands.Create,
     ];
 
     /// <summary>
@@ -23,14 +24,16 @@ public static class CliApp
     public static bool IsCommand(string[] args) =>
         args.Length > 0 && (args[0] is "--help" or "-h" or "-?" || (!args[0].StartsWith('-') && !args[0].Contains('=', StringComparison.Ordinal)));
 
-    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null) =>
+        RunAsync(args, output ?? Console.Out, error ?? Console.Error, [.. _groups.Select(group => group())]);
+
+    /// <summary>The same with given command groups (tests run a group against their own store).</summary>
+    internal static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, IReadOnlyList<Command> groups)
     {
-        output ??= Console.Out;
-        error ??= Console.Error;
         var root = new RootCommand("CodeRaft.Admin operations. Run without a command to start the portal.");
-        foreach (var group in _groups)
+        foreach (var group in groups)
         {
-            root.Subcommands.Add(group());
+            root.Subcommands.Add(group);
         }
 
         if (args is ["help", .. var rest])
@@ -59,6 +62,11 @@ public static class CliApp
             await error.WriteLineAsync(ex.Message);
             return AdminStartupException.ConfigurationError;
         }
+        catch (CliRefusedException ex)
+        {
+            await error.WriteLineAsync(ex.Message);
+            return AdminStartupException.CheckFailed;
+        }
         catch (OperationCanceledException)
         {
             await error.WriteLineAsync("Cancelled.");
@@ -75,3 +83,6 @@ public static class CliApp
 
 /// <summary>Bad input to a command: printed as one sentence, exit code 2, nothing changed.</summary>
 public sealed class CliUsageException(string message) : Exception(message);
+
+/// <summary>Valid input refused by a rule (e.g. no free seats): printed as one sentence, exit code 1, nothing changed.</summary>
+public sealed class CliRefusedException(string message) : Exception(message);

@@ -353,7 +353,10 @@ public sealed class TotpEnrollmentServiceTests : IAsyncLifetime
         await _store.Get<TotpService>().VerifyCodeAsync(_userId, "000000", "sign-in", Actor); // a failure to clear
         var stampBefore = (await UserAsync()).SecurityStamp;
 
-        await Service.ResetMfaAsync(_userId, AuditActor.Cli, "lost phone, ticket #4711");
+        // The one way to reset MFA: user management (here as the host CLI, the break-glass path).
+        var reset = await _store.Get<UserManagementCore>().ResetMfaAsync(UserOperator.HostCli, _userId, "lost phone, ticket #4711");
+
+        Assert.True(reset.Succeeded, reset.Message);
 
         var user = await UserAsync();
         Assert.False(TotpEnrollmentService.IsEnrolled(user));
@@ -366,7 +369,7 @@ public sealed class TotpEnrollmentServiceTests : IAsyncLifetime
         Assert.Empty(await StoredHashesAsync());
         await using (var db = await _store.Contexts.CreateDbContextAsync())
         {
-            var entry = await db.AuditEntries.SingleAsync(e => e.Action == "totp.reset");
+            var entry = await db.AuditEntries.SingleAsync(e => e.Action == "user.mfa_reset");
             Assert.Equal(AuditVocabulary.Success, entry.Outcome);
             Assert.Equal("cli", entry.ActorType);
             Assert.Equal(_userId.ToString(), entry.TargetId);
@@ -383,7 +386,7 @@ public sealed class TotpEnrollmentServiceTests : IAsyncLifetime
     public async Task ResetMfaAsync_ThenActivate_NewKeyAccepted()
     {
         var (first, _) = await EnrollAsync();
-        await Service.ResetMfaAsync(_userId, AuditActor.Cli, "new phone");
+        await _store.Get<UserManagementCore>().ResetMfaAsync(UserOperator.HostCli, _userId, "new phone");
 
         var (second, result) = await EnrollAsync();
 
@@ -393,13 +396,15 @@ public sealed class TotpEnrollmentServiceTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("   ")]
-    public async Task ResetMfaAsync_NoReason_ThrowsAndNothingChanged(string reason)
+    [InlineData("ticket\n#4711")]
+    [InlineData("\u202Eevil")]
+    public async Task ResetMfaAsync_ReasonWithControlCharacters_InvalidAndNothingChanged(string reason)
     {
         var (enrollment, _) = await EnrollAsync();
 
-        await Assert.ThrowsAsync<ArgumentException>(() => Service.ResetMfaAsync(_userId, AuditActor.Cli, reason));
+        var result = await _store.Get<UserManagementCore>().ResetMfaAsync(UserOperator.HostCli, _userId, System.Text.RegularExpressions.Regex.Unescape(reason));
+
+        Assert.Equal(UserOperationOutcome.Invalid, result.Outcome);
 
         Assert.Equal(enrollment.SecretBase32, (await UserAsync()).TotpSecret);
         Assert.Equal(10, (await StoredHashesAsync()).Count);

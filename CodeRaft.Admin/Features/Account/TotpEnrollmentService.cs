@@ -15,7 +15,7 @@ namespace CodeRaft.Admin.Features.Account;
 ///   <see cref="ActivateAsync"/>     a correct code for the pending key → key (encrypted column), step, 10 hashed
 ///                                   recovery codes and "totp.enrolled" commit in one transaction
 ///   <see cref="RegenerateRecoveryCodesAsync"/>  privileged: step-up first, then replace the codes
-///   <see cref="ResetMfaAsync"/>     admins/CLI: forget key and codes, so the user must enroll again
+///   <see cref="ClearMfaAsync"/>     the MFA reset of user management (Users feature): forget key and codes
 ///
 /// Plaintext recovery codes are returned once and never stored or audited; neither is the key.
 /// </summary>
@@ -28,8 +28,6 @@ public sealed class TotpEnrollmentService(IDbContextFactory<AdminDbContext> cont
 
     /// <summary>RFC 4226 requires at least 128 bits; <see cref="TotpEnrollment.Create"/> makes 160.</summary>
     private const int MinSecretBytes = 16;
-
-    private const int MaxReasonLength = 500;
 
     /// <summary>The ciphertext (shadow) property behind <see cref="AdminUser.TotpSecret"/>: null exactly when no key is stored.</summary>
     private const string StoredSecretColumn = nameof(AdminUser.TotpSecret) + ProtectedPropertyExtensions.ShadowSuffix;
@@ -155,34 +153,20 @@ public sealed class TotpEnrollmentService(IDbContextFactory<AdminDbContext> cont
     }
 
     /// <summary>
-    /// Break-glass for a lost device: forgets the key, replay state, failures, lock and every recovery code, and
-    /// rotates the security stamp so sessions signed in with the old factor end. The user has to enroll again.
-    /// The caller (admin page, CLI) is responsible for authorizing this; the reason goes into the audit log.
+    /// Forgets the tracked <paramref name="user"/>'s key, replay state, failures, lock and every recovery code, and
+    /// rotates the security stamp so sessions signed in with the old factor end; the user has to enroll again.
+    /// Only the mutation, inside the caller's transaction: the one caller, user management's MFA reset
+    /// (<see cref="Users.UserManagementCore.ResetMfaAsync"/>), authorizes and audits it. Returns the codes deleted.
     /// </summary>
-    public async Task ResetMfaAsync(Guid userId, AuditActor actor, string reason, CancellationToken cancellationToken = default)
+    internal static async Task<int> ClearMfaAsync(AdminDbContext db, AdminUser user, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(actor);
-        if (string.IsNullOrWhiteSpace(reason) || reason.Length > MaxReasonLength)
-        {
-            throw new ArgumentException($"Give a reason for resetting two-factor authentication (at most {MaxReasonLength} characters).", nameof(reason));
-        }
-
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await audit.ExecuteAsync(db, async ct =>
-        {
-            var user = await db.Users.SingleOrDefaultAsync(u => u.Id == userId, ct)
-                ?? throw new InvalidOperationException("This account does not exist.");
-            var wasEnrolled = IsEnrolled(user);
-            user.TotpSecret = null;
-            user.TotpEnabledAt = null;
-            user.TotpLastStep = 0;
-            user.TotpFailures = 0;
-            user.TotpLockedUntil = null;
-            user.SecurityStamp = Guid.NewGuid().ToString("N");
-            var deleted = await db.RecoveryCodes.Where(c => c.UserId == userId).ExecuteDeleteAsync(ct);
-            return (true, (IReadOnlyList<AuditEvent>)[Event("totp.reset", AuditVocabulary.Success, userId, actor,
-                ("reason", reason.Trim()), ("wasEnrolled", wasEnrolled), ("codesDeleted", deleted))]);
-        }, cancellationToken);
+        user.TotpSecret = null;
+        user.TotpEnabledAt = null;
+        user.TotpLastStep = 0;
+        user.TotpFailures = 0;
+        user.TotpLockedUntil = null;
+        user.SecurityStamp = Guid.NewGuid().ToString("N");
+        return await db.RecoveryCodes.Where(c => c.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
     }
 
     private static readonly EnrollmentResult AlreadyEnrolled = EnrollmentResult.Refused(EnrollmentOutcome.AlreadyEnrolled,

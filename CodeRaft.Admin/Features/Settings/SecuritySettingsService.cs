@@ -121,7 +121,7 @@ public sealed class SecuritySettingsService(IDbContextFactory<AdminDbContext> co
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // The role as the store has it now, not as the session cookie remembers it.
         var role = await db.Users.AsNoTracking().Where(u => u.Id == userId && u.Status == AdminUserStatus.Active).Select(u => (AdminRole?)u.Role).SingleOrDefaultAsync(cancellationToken);
-        if (role != AdminRole.Owner)
+        if (role is not { } current || !CodeRaft.Admin.Security.Authorization.AdminPermissions.Allows(current, CodeRaft.Admin.Security.Authorization.AdminPermission.ManageSecuritySettings))
         {
             await audit.AppendAsync(Event(actor, AuditVocabulary.Denied, ("reason", "only Owners change security settings")), cancellationToken);
             return new(false, "Only Owners can change security settings.");

@@ -4,6 +4,7 @@ using CodeRaft.Admin.Features.Account;
 using CodeRaft.Admin.Features.Audit;
 using CodeRaft.Admin.Features.Dashboard;
 using CodeRaft.Admin.Features.Setup;
+using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Infrastructure.Data;
 using CodeRaft.Admin.Security.Authentication;
 using CodeRaft.Admin.Security.Encryption;
@@ -38,6 +39,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddAdminAuthentication();
         builder.Services.AddAccountEndpoints();
         builder.Services.AddSignInThrottling();
+        builder.Services.AddUsers();
         builder.Services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         return builder;
     }
@@ -62,6 +64,7 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<FirstOwnerInputValidator>();
         services.AddSingleton<FirstOwnerService>();
         services.AddSingleton<TotpEnrollmentService>();
+        services.AddUsersCore();
 
         // Both providers are registered; the configured one is chosen when the factory is first resolved, after
         // configuration is final (tests and the CLI override it after registration).

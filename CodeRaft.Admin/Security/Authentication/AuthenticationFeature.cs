@@ -1,5 +1,7 @@
 using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Infrastructure.Data;
+using CodeRaft.Admin.Security.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -37,8 +39,8 @@ public static class AuthenticationFeature
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.LoginPath = "/account/signin";
             options.LogoutPath = "/account/signout";
-            // Signed in with the first factor only: the one place to go is TOTP enrollment.
-            options.AccessDeniedPath = "/account";
+            // Refused: a first-factor-only session is sent on to TOTP enrollment, a full one is told its role lacks the screen.
+            options.AccessDeniedPath = "/access-denied";
             options.SlidingExpiration = true;
             options.Events.OnValidatePrincipal = SessionValidator.ValidateAsync;
         });
@@ -48,11 +50,12 @@ public static class AuthenticationFeature
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminClaims.FullySignedInPolicy, p => p.RequireAuthenticatedUser().RequireClaim(AdminClaims.Mfa, AdminClaims.MfaTotp))
             .AddPolicy(AdminClaims.FirstFactorPolicy, p => p.RequireAuthenticatedUser())
+            .AddAdminPolicies() // users.manage, audit.read, licenses.manage, … (Security/Authorization/AdminPermissions.cs)
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireClaim(AdminClaims.Mfa, AdminClaims.MfaTotp).Build());
         // Authentication:Mode Oidc / EntraId: the provider for the first factor (nothing is added for Local).
         services.AddOidcModes(configuration ?? FindConfiguration(services));
         services.AddCascadingAuthenticationState();
-        services.AddSingleton<SessionRevocations>();
+        services.TryAddSingleton<SessionRevocations>(); // also registered by AddUsersCore (the CLI has no circuits)
         services.AddSingleton<SignOutEverywhereService>();
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingAdminAuthenticationStateProvider>();
         return services;

@@ -31,6 +31,10 @@ public abstract class AuditStoreBunitContext : AdminBunitContext, IAsyncLifetime
         Store = await TestStore.StartAsync(_directory.Path, TestSecrets.NewMasterSecret());
         // The signed-in user of the circuit: the export is privileged and challenges for this user's TOTP code.
         UserId = await Security.StepUp.StepUpUser.SeedAsync(Store, DateTimeOffset.UtcNow);
+        // An Owner: may read and export the log (the page checks both policies).
+        Authorization.SetAuthorized("alice@example.test");
+        Authorization.SetRoles("Owner");
+        Authorization.SetPolicies(Admin.Security.Authorization.AdminPolicies.AuditRead, Admin.Security.Authorization.AdminPolicies.AuditExport);
 
         AddFallbackServices(services => Security.StepUp.StepUpUser.AddCircuitServices(services, Store, UserId, TimeProvider.System)
             .AddSingleton(Store.Get<KeyRing>())

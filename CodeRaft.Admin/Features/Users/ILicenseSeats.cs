@@ -1,0 +1,22 @@
+namespace CodeRaft.Admin.Features.Users;
+
+/// <summary>
+/// How many users may have access to a product: the <c>maxUsers</c> of its installed, valid license. Implemented
+/// by the licensing feature (issue 9); until then <see cref="NoLicenseInstalled"/> answers for every product.
+///
+/// Contract for implementations: answer from the license state only (no user counting: the caller counts the
+/// seats in use inside its own transaction), and do not write audit entries while answering — the caller reads
+/// the capacity just before it takes the audit chain's lock, and a grant that races a license change is the
+/// over-allocation case the licensing feature reports ("seats 50 &lt; 63 in use").
+/// </summary>
+public interface ILicenseSeats
+{
+    /// <summary>The seats the product's valid license provides, or null when no valid license is installed.</summary>
+    ValueTask<int?> GetSeatsAsync(Product product, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The default until licensing exists: no license is installed, so no product seat can be granted.</summary>
+public sealed class NoLicenseInstalled : ILicenseSeats
+{
+    public ValueTask<int?> GetSeatsAsync(Product product, CancellationToken cancellationToken = default) => ValueTask.FromResult<int?>(null);
+}
