@@ -32,6 +32,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddHttpContextAccessor(); // prerender only (theme cookie); never read inside a circuit
         builder.Services.AddAudit();
         builder.Services.AddDashboard();
+        Features.Users.Directory.UserDirectoryFeature.AddUserDirectory(builder.Services);
         builder.Services.AddStepUp();
         builder.Services.AddAdminAuthentication();
         builder.Services.AddAccountEndpoints();
