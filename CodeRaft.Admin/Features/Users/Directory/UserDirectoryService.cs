@@ -29,9 +29,11 @@ public sealed class UserDirectoryService(IDbContextFactory<AdminDbContext> conte
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // One connection for the count, the page and the seats (EF would open and close one per statement).
+        await db.Database.OpenConnectionAsync(cancellationToken);
         if (pattern is not null)
         {
-            await UseUnicodeUpperAsync(db, cancellationToken);
+            UseUnicodeUpper(db);
         }
 
         var users = Filter(db, query, pattern);
@@ -76,6 +78,7 @@ public sealed class UserDirectoryService(IDbContextFactory<AdminDbContext> conte
     public async Task<UserDetail?> GetDetailAsync(Guid userId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken); // one connection for the seven statements
         var user = await db.Users.AsNoTracking()
             .Where(u => u.Id == userId)
             .Select(u => new
@@ -272,11 +275,11 @@ public sealed class UserDirectoryService(IDbContextFactory<AdminDbContext> conte
     /// context's connection, upper() is replaced by .NET's invariant upper-casing (the same the pattern gets);
     /// for ASCII it is the same function. PostgreSQL needs nothing: its search uses ILIKE.
     /// </summary>
-    private static async Task UseUnicodeUpperAsync(AdminDbContext db, CancellationToken cancellationToken)
+    private static void UseUnicodeUpper(AdminDbContext db)
     {
+        // Registered on this context's open connection, which it keeps until the context is disposed.
         if (db.Database.GetDbConnection() is SqliteConnection connection)
         {
-            await db.Database.OpenConnectionAsync(cancellationToken); // kept open (and this function with it) until the context is disposed
             connection.CreateFunction("upper", (string? value) => value?.ToUpperInvariant(), isDeterministic: true);
         }
     }
