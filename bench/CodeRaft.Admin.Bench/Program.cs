@@ -2,13 +2,13 @@ using CodeRaft.Admin.Bench.Audit;
 using CodeRaft.Admin.Bench.Encryption;
 using CodeRaft.Admin.Bench.Startup;
 
-// dotnet run -c Release --project bench/CodeRaft.Admin.Bench -- [encryption|startup|audit|all]   (docs/benchmarks.md)
+// dotnet run -c Release --project bench/CodeRaft.Admin.Bench -- [encryption|startup|audit|stepup|users|all]   (docs/benchmarks.md)
 // Exit codes: 0 measured and every goal met, 1 a goal missed or a measurement failed, 2 usage.
-string[] modes = ["encryption", "startup", "audit", "stepup", "all"];
+string[] modes = ["encryption", "startup", "audit", "stepup", "users", "all"];
 var mode = args.Length == 0 ? "all" : args[0];
 if (args.Length > 1 || !modes.Contains(mode))
 {
-    await Console.Error.WriteLineAsync($"Unknown mode '{string.Join(' ', args)}'; use encryption, startup, audit or all.");
+    await Console.Error.WriteLineAsync($"Unknown mode '{string.Join(' ', args)}'; use encryption, startup, audit, stepup, users or all.");
     return 2;
 }
 
@@ -29,5 +29,7 @@ if (mode is "audit" or "all")
 }
 
 if (mode is "stepup" or "all") { exitCode = Math.Max(exitCode, await CodeRaft.Admin.Bench.StepUp.StepUpBenchmark.RunAsync()); }
+
+if (mode is "users" or "all") { exitCode = Math.Max(exitCode, await CodeRaft.Admin.Bench.Users.UsersBenchmark.RunAsync()); }
 
 return exitCode;
