@@ -88,6 +88,8 @@ public sealed partial class SignInThrottlingTests : IDisposable
 
         Assert.Equal(0, await CountAuditAsync(app, "auth.password_locked"));
         Assert.Equal(1, await CountAuditAsync(app, "auth.password_verified"));
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<AdminDbContext>>().CreateDbContextAsync();
+        Assert.NotNull(await db.Users.Where(u => u.Email == Email).Select(u => u.LastSignInAt).SingleAsync()); // the Users page shows it
     }
 
     [Fact]

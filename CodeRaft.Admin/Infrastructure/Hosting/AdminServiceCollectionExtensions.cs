@@ -34,6 +34,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddHttpContextAccessor(); // prerender only (theme cookie); never read inside a circuit
         builder.Services.AddAudit();
         builder.Services.AddDashboard();
+        Features.Users.Directory.UserDirectoryFeature.AddUserDirectory(builder.Services);
         builder.Services.AddStepUp();
         builder.Services.AddSecuritySettings(); // after AddStepUp: the stored grace period replaces the configured one
         builder.Services.AddAdminAuthentication();

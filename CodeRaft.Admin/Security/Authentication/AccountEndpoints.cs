@@ -125,7 +125,9 @@ public static class AccountEndpoints
         {
             if (valid)
             {
-                await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.AccessFailedCount, 0), ct);
+                // Like the OIDC modes, the sign-in time is recorded when the first factor succeeds.
+                var at = now.UtcDateTime;
+                await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.AccessFailedCount, 0).SetProperty(x => x.LastSignInAt, at), ct);
                 return (true, (IReadOnlyList<AuditEvent>)[attempt]);
             }
 
