@@ -35,8 +35,9 @@ public static class AdminApplicationExtensions
         app.Use(RefuseOversizedBodies);
         // Pages for GET/HEAD only: re-executing a POST (e.g. a form whose antiforgery token went stale) would run
         // antiforgery again on the same request and fail with a 500. Posts get one plain sentence instead.
-        app.UseWhen(IsRead, read => read.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
-        app.UseWhen(http => !IsRead(http), write => write.UseStatusCodePages(WriteStatusSentenceAsync));
+        app.Use(WriteSentenceForFailedWritesAsync);
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.Use(KeepStatusPagesForReadsOnly);
         app.UseRateLimiter(); // after forwarded headers: buckets are per real client address
         app.UseAuthentication();
         app.UseAuthorization();
@@ -46,11 +47,29 @@ public static class AdminApplicationExtensions
 
     private static bool IsRead(HttpContext http) => HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
 
-    private static Task WriteStatusSentenceAsync(Microsoft.AspNetCore.Diagnostics.StatusCodeContext context)
+    /// <summary>Inside the status-code-pages middleware: turns it off for anything but GET/HEAD.</summary>
+    private static Task KeepStatusPagesForReadsOnly(HttpContext http, Func<Task> next)
     {
-        var response = context.HttpContext.Response;
+        if (!IsRead(http) && http.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages)
+        {
+            pages.Enabled = false;
+        }
+
+        return next();
+    }
+
+    /// <summary>Outside it: a failed POST/PUT/DELETE with an empty body gets one sentence instead.</summary>
+    private static async Task WriteSentenceForFailedWritesAsync(HttpContext http, Func<Task> next)
+    {
+        await next();
+        var response = http.Response;
+        if (IsRead(http) || response.HasStarted || response.StatusCode < 400 || response.ContentLength > 0 || response.ContentType is not null)
+        {
+            return;
+        }
+
         response.ContentType = "text/plain; charset=utf-8";
-        return response.WriteAsync(response.StatusCode switch
+        await response.WriteAsync(response.StatusCode switch
         {
             StatusCodes.Status400BadRequest => "The form could not be accepted; it may have expired. Go back, reload the page and try again.",
             StatusCodes.Status404NotFound => "There is nothing at this address.",
