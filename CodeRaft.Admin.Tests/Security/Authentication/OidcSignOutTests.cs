@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Net;
 using CodeRaft.Admin.Security.Authentication;
 using Microsoft.AspNetCore.Authentication;
@@ -128,6 +129,31 @@ public sealed class OidcSignOutTests
 
         Assert.True(context.Result?.Handled);
         Assert.Equal(expected, http.Response.Headers.Location.ToString());
+    }
+
+    [Theory]
+    [InlineData("Oidc")]
+    [InlineData("EntraId")]
+    public void RemoteSignOutPath_EitherOidcMode_Disabled(string mode)
+    {
+        // /signout-oidc (front-channel logout) would clear the session cookie on any cross-site GET: logout CSRF.
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Authentication:Mode"] = mode,
+            ["Oidc:Authority"] = "https://idp.example.test/",
+            ["Oidc:ClientId"] = "coderaft-admin",
+            ["AzureAd:Instance"] = "https://login.example.test/",
+            ["AzureAd:TenantId"] = "00000000-0000-0000-0000-000000000001",
+            ["AzureAd:ClientId"] = "coderaft-admin",
+            ["AzureAd:ClientSecret"] = "not-a-real-secret",
+        }).Build();
+        var services = new ServiceCollection().AddLogging().AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(configuration);
+        services.AddAdminAuthentication(configuration);
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<OpenIdConnectOptions>>().Get(OidcAuthentication.Scheme);
+
+        Assert.False(options.RemoteSignOutPath.HasValue);
     }
 
     private static OpenIdConnectOptions ConfiguredOptions()

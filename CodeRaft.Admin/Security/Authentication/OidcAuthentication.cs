@@ -137,6 +137,10 @@ public static class OidcAuthentication
             o.SaveTokens = false;
             o.MapInboundClaims = false;
             o.SignInScheme = AuthenticationFeature.Scheme;
+            // No provider-initiated (front-channel) sign-out endpoint: /signout-oidc would clear our session cookie on
+            // any cross-site GET when the session carries no sid to compare (logout CSRF). Our cookie is
+            // SameSite=Strict and our pages refuse framing, so front-channel logout could not work anyway.
+            o.RemoteSignOutPath = PathString.Empty;
             OidcSignOut.Configure(o);
             var previous = o.Events.OnTokenValidated;
             o.Events.OnTokenValidated = async context =>
