@@ -125,6 +125,23 @@ public sealed class UsersPageActionsTests : AdminBunitContext, IAsyncLifetime
         page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("#users-grid tbody tr:has([data-open])").Count));
     }
 
+    [Fact]
+    public async Task Invite_OidcMode_NoLinkTheInviteeSignsInWithTheProvider()
+    {
+        await World.DisposeAsync();
+        World = await UsersWorld.StartAsync(_data.Combine("oidc"), TestSecrets.NewMasterSecret(), mode: "Oidc");
+        await SignInAsAsync(AdminRole.Owner);
+        var (host, page) = RenderPage();
+        WaitForRows(page, 1);
+        OpenInviteAndStepUp(host);
+
+        Invite(host, "jane@contoso.example", "Jane");
+
+        host.WaitForAssertion(() => Assert.Contains("they can now sign in with your organization's account", host.Find("#invite-result").TextContent, StringComparison.Ordinal));
+        Assert.Empty(host.FindAll("#invite-link"));
+        Assert.Empty(host.FindAll("#invite-link-once"));
+    }
+
     public static TheoryData<string, string, string> BadInvitations { get; } = new()
     {
         { "not an address", "Someone", "Enter a valid e-mail address" },
