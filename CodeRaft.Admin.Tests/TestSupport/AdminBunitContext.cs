@@ -8,6 +8,14 @@ namespace CodeRaft.Admin.Tests.TestSupport;
 /// <summary>The shared bUnit context (STYLE.md §13): loose JS interop, MudBlazor services, server renderer info.</summary>
 public abstract class AdminBunitContext : BunitContext, IAsyncLifetime
 {
+    static AdminBunitContext()
+    {
+        // bUnit's default of 1 s is too tight for waits on a real store while other test classes run in parallel
+        // on a busy two-core runner (seen: one wait among the ~500 of the blns page test timing out). Passing
+        // tests are not slowed down; a failure is reported after 5 s instead of 1 s.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(5);
+    }
+
     protected AdminBunitContext()
     {
         JSInterop.Mode = JSRuntimeMode.Loose;

@@ -5,6 +5,7 @@ using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Features.Users.Directory;
 using CodeRaft.Admin.Tests.Features.Audit.Viewer;
 using CodeRaft.Admin.Tests.Features.Users.Directory;
+using CodeRaft.Admin.Tests.Security.StepUp;
 using CodeRaft.Admin.Tests.TestSupport;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;
@@ -22,7 +23,15 @@ public sealed class UsersPageTests : AdminBunitContext, IAsyncLifetime
     async Task IAsyncLifetime.InitializeAsync()
     {
         Store = await TestStore.StartAsync(_data.Path, TestSecrets.NewMasterSecret());
-        AddFallbackServices(services => services.AddSingleton(new UserDirectoryService(Store.Contexts, TimeProvider.System)));
+        AddFallbackServices(services =>
+        {
+            services.AddSingleton(new UserDirectoryService(Store.Contexts, TimeProvider.System));
+            // The circuit's user is nobody the store knows, so the page is read-only here (UsersPageActionsTests has the actions).
+            StepUpUser.AddCircuitServices(services, Store, Guid.NewGuid(), TimeProvider.System)
+                .AddSingleton(Store.Get<UserManagementCore>())
+                .AddSingleton<UserManagementService>()
+                .AddSingleton(Store.Get<ILicenseSeats>());
+        });
     }
 
     async Task IAsyncLifetime.DisposeAsync()
