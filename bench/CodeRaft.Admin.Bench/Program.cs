@@ -2,13 +2,13 @@ using CodeRaft.Admin.Bench.Audit;
 using CodeRaft.Admin.Bench.Encryption;
 using CodeRaft.Admin.Bench.Startup;
 
-// dotnet run -c Release --project bench/CodeRaft.Admin.Bench -- [encryption|startup|audit|all]   (docs/benchmarks.md)
+// dotnet run -c Release --project bench/CodeRaft.Admin.Bench -- [encryption|startup|audit|stepup|all]   (docs/benchmarks.md)
 // Exit codes: 0 measured and every goal met, 1 a goal missed or a measurement failed, 2 usage.
 string[] modes = ["encryption", "startup", "audit", "stepup", "all"];
 var mode = args.Length == 0 ? "all" : args[0];
 if (args.Length > 1 || !modes.Contains(mode))
 {
-    await Console.Error.WriteLineAsync($"Unknown mode '{string.Join(' ', args)}'; use encryption, startup, audit or all.");
+    await Console.Error.WriteLineAsync($"Unknown mode '{string.Join(' ', args)}'; use encryption, startup, audit, stepup or all.");
     return 2;
 }
 
