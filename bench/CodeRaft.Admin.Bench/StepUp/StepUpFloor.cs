@@ -14,7 +14,8 @@ namespace CodeRaft.Admin.Bench.StepUp;
 /// <list type="bullet">
 /// <item><see cref="CheckDedicated"/>: one long-lived connection, statements prepared once — the floor of this stack.</item>
 /// <item><see cref="CheckPooled"/>: a pooled open plus PRAGMA per check and every statement compiled per check, as
-/// any code pays that takes a pooled connection per operation (SQLite keeps no prepared statements across opens).</item>
+/// any code pays that creates its commands per operation (Microsoft.Data.Sqlite keeps prepared statements per command
+/// object only, dotnet/efcore#14044).</item>
 /// </list>
 /// </summary>
 internal sealed class StepUpFloor : IDisposable
