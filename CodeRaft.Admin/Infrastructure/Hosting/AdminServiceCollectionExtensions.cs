@@ -69,10 +69,14 @@ public static class AdminServiceCollectionExtensions
 
         // Both providers are registered; the configured one is chosen when the factory is first resolved, after
         // configuration is final (tests and the CLI override it after registration).
-        services.AddDbContextFactory<SqliteAdminDbContext>((sp, options) => options
+        // Pooled: every operation takes a short-lived context, and building and initializing a fresh one cost about
+        // 0.07 ms, against 0.006 ms for a pooled one (docs/benchmarks.md, section 4). Safe because the contexts carry no
+        // state of their own: the pool resets tracking, options and transaction, and disposes the connection on return;
+        // the interceptors are stateless singletons.
+        services.AddPooledDbContextFactory<SqliteAdminDbContext>((sp, options) => options
             .UseSqlite(sp.GetRequiredService<AdminSettings>().ConnectionString)
             .AddInterceptors(ProtectedPropertyInterceptor.Instance, SqliteDurabilityInterceptor.Instance));
-        services.AddDbContextFactory<PostgresAdminDbContext>((sp, options) => options
+        services.AddPooledDbContextFactory<PostgresAdminDbContext>((sp, options) => options
             .UseNpgsql(sp.GetRequiredService<AdminSettings>().ConnectionString)
             .AddInterceptors(ProtectedPropertyInterceptor.Instance));
         services.AddSingleton<IDbContextFactory<AdminDbContext>>(sp => sp.GetRequiredService<AdminSettings>().Provider switch

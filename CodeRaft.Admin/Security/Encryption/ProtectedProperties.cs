@@ -37,6 +37,35 @@ public static class ProtectedPropertyExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Decrypts a protected value that a query read as ciphertext, i.e. projected the shadow column
+    /// (<c>EF.Property&lt;byte[]?&gt;(u, nameof(AdminUser.TotpSecret) + ShadowSuffix)</c>) instead of materializing the
+    /// whole entity. Same key ring and the same AAD as materialization (table, column, row key, built by the same
+    /// code), so a ciphertext copied from another row or column still fails. <paramref name="keyValues"/> are the
+    /// row's primary key values in key order.
+    /// </summary>
+    public static string? DecryptProjected<TEntity>(this DbContext context, string propertyName, byte[]? envelope, params object[] keyValues)
+        where TEntity : class
+    {
+        var entityType = context.Model.FindEntityType(typeof(TEntity))
+            ?? throw new InvalidOperationException($"{typeof(TEntity).Name} is not part of the model.");
+        var shadow = entityType.FindProperty(propertyName + ShadowSuffix);
+        if (shadow?.FindAnnotation(Annotation) is null)
+        {
+            throw new InvalidOperationException($"{typeof(TEntity).Name}.{propertyName} is not a protected property.");
+        }
+
+        var keyCount = entityType.FindPrimaryKey()!.Properties.Count;
+        if (keyCount != keyValues.Length)
+        {
+            throw new ArgumentException($"{typeof(TEntity).Name} has {keyCount} key properties, {keyValues.Length} values were given.", nameof(keyValues));
+        }
+
+        return envelope is null
+            ? null
+            : ProtectedPropertyInterceptor.Decrypt(context, entityType, shadow, envelope, ProtectedPropertyInterceptor.RowId(keyValues));
+    }
+
     internal static IEnumerable<(IProperty Shadow, PropertyInfo Clr)> ProtectedProperties(this IEntityType entityType)
     {
         foreach (var shadow in entityType.GetProperties())
@@ -77,8 +106,7 @@ public sealed class ProtectedPropertyInterceptor : ISaveChangesInterceptor, IMat
             string? plaintext = null;
             if (envelope is not null)
             {
-                var rowId = RowId(entityType, p => materializationData.GetPropertyValue(p));
-                plaintext = Encoding.UTF8.GetString(encryption.Decrypt(envelope, Context(entityType, shadow, rowId)));
+                plaintext = Decrypt(encryption, entityType, shadow, envelope, RowId(entityType, p => materializationData.GetPropertyValue(p)));
             }
 
             clr.SetValue(entity, plaintext);
@@ -140,11 +168,22 @@ public sealed class ProtectedPropertyInterceptor : ISaveChangesInterceptor, IMat
         }
     }
 
+    /// <summary>The one decryption of a protected column, for materialized entities and projected ciphertext alike.</summary>
+    internal static string Decrypt(DbContext context, IEntityType entityType, IProperty shadow, byte[] envelope, string rowId) =>
+        Decrypt(Encryption(context), entityType, shadow, envelope, rowId);
+
+    private static string Decrypt(EncryptionService encryption, IEntityType entityType, IProperty shadow, byte[] envelope, string rowId) =>
+        Encoding.UTF8.GetString(encryption.Decrypt(envelope, Context(entityType, shadow, rowId)));
+
     private static EncryptionService Encryption(DbContext context) => context.GetService<EncryptionService>();
 
     private static EncryptionContext Context(IEntityType entityType, IProperty shadow, string rowId) =>
         new(entityType.GetTableName()!, shadow.GetColumnName(), rowId);
 
     private static string RowId(IEntityType entityType, Func<IProperty, object?> valueOf) =>
-        string.Join('/', entityType.FindPrimaryKey()!.Properties.Select(p => Convert.ToString(valueOf(p), System.Globalization.CultureInfo.InvariantCulture)));
+        RowId(entityType.FindPrimaryKey()!.Properties.Select(valueOf));
+
+    /// <summary>The row key bound into the AAD: the primary key values in key order, invariant, joined by '/'.</summary>
+    internal static string RowId(IEnumerable<object?> keyValues) =>
+        string.Join('/', keyValues.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)));
 }

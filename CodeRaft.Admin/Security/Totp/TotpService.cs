@@ -1,9 +1,12 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using CodeRaft.Admin.Features.Audit.Chain;
 using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Infrastructure.Data;
+using CodeRaft.Admin.Security.Encryption;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.Extensions.Options;
 
 namespace CodeRaft.Admin.Security.Totp;
@@ -42,6 +45,10 @@ public sealed record TotpResult(TotpOutcome Outcome, string Message, DateTimeOff
 /// </summary>
 public sealed class TotpService(IDbContextFactory<AdminDbContext> contexts, AuditWriter audit, TimeProvider time, IOptions<TotpOptions> options)
 {
+    // A compiled query is bound to the model it first ran with (EF refuses it on another one), and the SQLite and
+    // PostgreSQL contexts have different models: one compiled query per model.
+    private static readonly ConditionalWeakTable<IModel, Func<AdminDbContext, Guid, CancellationToken, Task<TotpState?>>> _readState = new();
+
     public async Task<TotpResult> VerifyCodeAsync(Guid userId, string? input, string purpose, AuditActor actor, string sourceIp = "", CancellationToken cancellationToken = default)
     {
         var parsed = TotpCodeInput.Parse(input);
@@ -49,13 +56,18 @@ public sealed class TotpService(IDbContextFactory<AdminDbContext> contexts, Audi
         return await audit.ExecuteAsync(db, async ct =>
         {
             var now = time.GetUtcNow();
-            var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, ct);
-            if (user?.TotpSecret is null)
+            // Hot path of every sign-in and step-up (docs/benchmarks.md, section 4): only the two columns needed, through
+            // a compiled query. Materializing the whole Identity user through a LINQ query cost about 0.13 ms.
+            var state = await ReadStateAsync(db, userId, ct);
+            if (state?.Secret is null)
             {
                 return Done(new TotpResult(TotpOutcome.NotEnrolled, "Two-factor authentication is not set up for this account."), "totp.failed", AuditVocabulary.Failure);
             }
 
-            if (user.TotpLockedUntil is { } lockedUntil && lockedUntil > now.UtcDateTime)
+            // Decrypted before anything else, as materialization did: same key ring, same AAD (users.totp_secret, this
+            // user's key), so a tampered or copied key still fails the check with an error.
+            var secret = db.DecryptProjected<AdminUser>(nameof(AdminUser.TotpSecret), state.Secret, userId)!;
+            if (state.LockedUntil is { } lockedUntil && lockedUntil > now.UtcDateTime)
             {
                 return Done(Locked(lockedUntil), "totp.locked_out", AuditVocabulary.Denied);
             }
@@ -66,11 +78,14 @@ public sealed class TotpService(IDbContextFactory<AdminDbContext> contexts, Audi
                 return (new TotpResult(TotpOutcome.Invalid, parsed.Error!), (IReadOnlyList<AuditEvent>)[]);
             }
 
-            var step = parsed.Code is null ? null : Totp.Verify(Base32.Decode(user.TotpSecret)!, parsed.Code, now);
+            var step = parsed.Code is null ? null : Totp.Verify(Base32.Decode(secret)!, parsed.Code, now);
             if (step is not null)
             {
-                var accepted = await db.Users.Where(u => u.Id == userId && u.TotpLastStep < step)
-                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.TotpLastStep, step.Value).SetProperty(x => x.TotpFailures, 0).SetProperty(x => x.TotpLockedUntil, (DateTime?)null), ct);
+                // The replay guard: one conditional UPDATE, so of two concurrent submissions of one code only one finds
+                // the step still newer. Plain parameterized SQL rather than ExecuteUpdate, whose translation cost
+                // about 0.06 ms per call and cannot be compiled (EF Core 10); table and columns as in the migrations.
+                var accepted = await db.Database.ExecuteSqlAsync(
+                    $"UPDATE users SET totp_last_step = {step.Value}, totp_failures = 0, totp_locked_until = NULL WHERE id = {userId} AND totp_last_step < {step.Value}", ct);
                 return accepted == 1
                     ? Done(new TotpResult(TotpOutcome.Accepted, "Code accepted."), "totp.verified", AuditVocabulary.Success)
                     : Done(new TotpResult(TotpOutcome.Replayed, "This code was already used. Wait for the next code and try again."), "totp.replayed", AuditVocabulary.Denied);
@@ -163,19 +178,31 @@ public sealed class TotpService(IDbContextFactory<AdminDbContext> contexts, Audi
     private async Task<(TotpResult, IReadOnlyList<AuditEvent>)> RecordFailureAsync(AdminDbContext db, Guid userId, string message, string action, DateTimeOffset now,
         Func<string, string, (string Key, object? Value)[], AuditEvent> eventOf, CancellationToken ct)
     {
-        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.TotpFailures, x => x.TotpFailures + 1), ct);
-        var failures = await db.Users.Where(u => u.Id == userId).Select(u => u.TotpFailures).SingleAsync(ct);
+        // Count and read back in one statement (the transaction holds the write lock either way).
+        var counted = await db.Database.SqlQuery<int>(
+            $"UPDATE users SET totp_failures = totp_failures + 1 WHERE id = {userId} RETURNING totp_failures AS \"Value\"").ToListAsync(ct);
+        var failures = counted.Single();
         var events = new List<AuditEvent> { eventOf(action, AuditVocabulary.Failure, [("failures", failures)]) };
         if (failures < options.Value.EffectiveMaxFailures)
         {
             return (new TotpResult(TotpOutcome.Invalid, message), events);
         }
 
+        // Rare (once per MaxFailures wrong codes), so the model-driven ExecuteUpdate stays.
         var until = now.UtcDateTime + options.Value.Lockout;
         await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.TotpLockedUntil, until).SetProperty(x => x.TotpFailures, 0), ct);
         events.Add(eventOf("totp.locked", AuditVocabulary.Denied, [("until", AuditHash.FormatTimestamp(until)), ("failures", failures)]));
         return (Locked(until), events);
     }
+
+    private static Task<TotpState?> ReadStateAsync(AdminDbContext db, Guid userId, CancellationToken cancellationToken) =>
+        _readState.GetValue(db.Model, static _ => EF.CompileAsyncQuery((AdminDbContext context, Guid id, CancellationToken ct) =>
+            context.Users.AsNoTracking().Where(u => u.Id == id)
+                .Select(u => new TotpState(EF.Property<byte[]?>(u, nameof(AdminUser.TotpSecret) + ProtectedPropertyExtensions.ShadowSuffix), u.TotpLockedUntil))
+                .SingleOrDefault()))(db, userId, cancellationToken);
+
+    /// <summary>What a check needs of the user row: the TOTP key still encrypted, and the lock.</summary>
+    private sealed record TotpState(byte[]? Secret, DateTime? LockedUntil);
 
     private static TotpResult Locked(DateTime until) => new(TotpOutcome.LockedOut,
         $"Too many wrong codes. Two-factor codes are locked until {until:HH:mm} UTC.", new DateTimeOffset(until, TimeSpan.Zero));

@@ -68,7 +68,7 @@ internal static class AppendGoals
         Print("raw ADO.NET replica of the writer's statements (pooled open, PRAGMA, BEGIN IMMEDIATE, read head, hash, INSERT, COMMIT)", replicated);
         Print("what-if: the same statements on one long-lived connection, head query and INSERT prepared once", dedicatedTimes);
         Print("AuditWriter.AppendAsync, sequential (group-commit queue)", appended);
-        Print("AuditWriter.SaveChangesAsync(fresh context, 1 event) (transactional path)", transactional);
+        Print("AuditWriter.SaveChangesAsync(context from the factory, 1 event) (transactional path)", transactional);
         var singleRatio = Median(raw) / Median(appended);
         var singleMet = singleRatio >= MinimumSingleRatio;
         Console.WriteLine(Invariant(

@@ -48,7 +48,7 @@ internal static class AppendProfile
         var serialize = TimeInMemory(i => AuditDetails.Serialize(events[i % events.Length].Details).Length > 0);
 
         Console.WriteLine(Invariant($"  profile of one durable append, EF Core steps rebuilt one at a time on the store's context factory (median of {Iterations} each, after a warm-up):"));
-        Console.WriteLine(Invariant($"    new context + open pooled connection (+ interceptor PRAGMA) {open:F0} us; + BEGIN IMMEDIATE/COMMIT, no rows {emptyTransaction:F0} us; + head query (LINQ) {headQuery:F0} us; + Add + SaveChangesAsync of the entry, durable COMMIT {fullEf:F0} us"));
+        Console.WriteLine(Invariant($"    context from the factory + open pooled connection (+ interceptor PRAGMA) {open:F0} us; + BEGIN IMMEDIATE/COMMIT, no rows {emptyTransaction:F0} us; + head query (LINQ) {headQuery:F0} us; + Add + SaveChangesAsync of the entry, durable COMMIT {fullEf:F0} us"));
         Console.WriteLine(Invariant($"    increments: transaction {emptyTransaction - open:F0} us, head query {headQuery - emptyTransaction:F0} us, SaveChanges + durable commit {fullEf - headQuery:F0} us"));
         Console.WriteLine(Invariant($"    what-if: the same without EF's automatic savepoint (AutoSavepointsEnabled = false) {noSavepoint:F0} us; EF transaction + compiled head query + the INSERT as a plain ADO.NET command on the context's connection {hybrid:F0} us"));
         Console.WriteLine(Invariant($"    in memory per event: AuditEventValidator {validate:F1} us, AuditDetails.Serialize {serialize:F1} us"));

@@ -97,7 +97,7 @@ public sealed class AuditWriter : IAsyncDisposable
             await LockChainAsync(db, cancellationToken);
             var (result, events) = await change(cancellationToken);
             Validate(events);
-            IReadOnlyList<AuditEntry> entries = events.Count > 0 ? await AppendInTransactionAsync(db, events, cancellationToken) : [];
+            IReadOnlyList<AuditEntry> entries = events.Count > 0 ? await AppendInTransactionAsync(db, events, cancellationToken, chainLocked: true) : [];
             if (events.Count == 0)
             {
                 await db.SaveChangesAsync(cancellationToken);
@@ -253,7 +253,9 @@ public sealed class AuditWriter : IAsyncDisposable
         }
     }
 
-    private async Task<IReadOnlyList<AuditEntry>> AppendInTransactionAsync(AdminDbContext db, IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken)
+    /// <param name="chainLocked">This transaction already holds the chain lock (ExecuteAsync took it before the change ran).</param>
+    private async Task<IReadOnlyList<AuditEntry>> AppendInTransactionAsync(AdminDbContext db, IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken,
+        bool chainLocked = false)
     {
         var ownsTransaction = db.Database.CurrentTransaction is null;
         var transaction = ownsTransaction ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
@@ -261,7 +263,11 @@ public sealed class AuditWriter : IAsyncDisposable
         var checkpoints = new List<AuditCheckpoint>();
         try
         {
-            await LockChainAsync(db, cancellationToken);
+            if (!chainLocked)
+            {
+                await LockChainAsync(db, cancellationToken); // on PostgreSQL a round trip; taking it twice would cost another
+            }
+
             var (sequence, previousHash) = await AuditRows.ReadHeadAsync(db, cancellationToken);
             var timestamp = AuditHash.FormatTimestamp(_time.GetUtcNow());
             var recorded = 0; // entries this writer adds on its own, ahead of the caller's
