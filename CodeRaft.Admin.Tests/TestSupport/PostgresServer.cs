@@ -35,7 +35,7 @@ public sealed class PostgresServer : IAsyncLifetime
         var port = FreePort();
         await RunAsPostgresAsync("initdb", "-D", Path.Combine(_directory, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync");
         await RunAsPostgresAsync("pg_ctl", "-D", Path.Combine(_directory, "data"), "-w", "-t", "60", "-l", Path.Combine(_directory, "log"), "start",
-            "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {_directory} -c fsync=off -c full_page_writes=off");
+            "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {_directory} -c fsync=off -c full_page_writes=off -c max_connections=300");
         AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
     }
 

@@ -67,6 +67,9 @@ public sealed class TestStore : IAsyncDisposable
     {
         await _services.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        // Every PostgreSQL test has a database (and so a pool) of its own: idle connections of finished tests would
+        // otherwise pile up until the throwaway cluster refuses new clients.
+        Npgsql.NpgsqlConnection.ClearAllPools();
     }
 
     private sealed class TestHostEnvironment(string name, string contentRoot) : IHostEnvironment
