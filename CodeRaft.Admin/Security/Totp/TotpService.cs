@@ -96,17 +96,8 @@ public sealed class TotpService(IDbContextFactory<AdminDbContext> contexts, Audi
 
         (TotpResult, IReadOnlyList<AuditEvent>) Done(TotpResult result, string action, string outcome) => (result, [Event(action, outcome)]);
 
-        AuditEvent Event(string action, string outcome, params (string Key, object? Value)[] details) => new()
-        {
-            Category = "auth",
-            Action = action,
-            Outcome = outcome,
-            Actor = actor,
-            SourceIp = sourceIp,
-            TargetType = "user",
-            TargetId = userId.ToString(),
-            Details = AuditDetails.Of([("purpose", purpose), .. details]),
-        };
+        AuditEvent Event(string action, string outcome, params (string Key, object? Value)[] details) =>
+            SecondFactorEvent(userId, actor, sourceIp, purpose, action, outcome, details);
     }
 
     /// <summary>
@@ -161,18 +152,23 @@ public sealed class TotpService(IDbContextFactory<AdminDbContext> contexts, Audi
 
         (TotpResult, IReadOnlyList<AuditEvent>) Done(TotpResult result, string action, string outcome) => (result, [Event(action, outcome)]);
 
-        AuditEvent Event(string action, string outcome, params (string Key, object? Value)[] details) => new()
-        {
-            Category = "auth",
-            Action = action,
-            Outcome = outcome,
-            Actor = actor,
-            SourceIp = sourceIp,
-            TargetType = "user",
-            TargetId = userId.ToString(),
-            Details = AuditDetails.Of([("purpose", purpose), .. details]),
-        };
+        AuditEvent Event(string action, string outcome, params (string Key, object? Value)[] details) =>
+            SecondFactorEvent(userId, actor, sourceIp, purpose, action, outcome, details);
     }
+
+    /// <summary>The audit entry of a second-factor check of <paramref name="userId"/> (category auth, target the user).</summary>
+    private static AuditEvent SecondFactorEvent(Guid userId, AuditActor actor, string sourceIp, string purpose, string action, string outcome,
+        (string Key, object? Value)[] details) => new()
+    {
+        Category = "auth",
+        Action = action,
+        Outcome = outcome,
+        Actor = actor,
+        SourceIp = sourceIp,
+        TargetType = "user",
+        TargetId = userId.ToString(),
+        Details = AuditDetails.Of([("purpose", purpose), .. details]),
+    };
 
     /// <summary>One more consecutive failure; at MaxFailures the second factor locks for Lockout (TOTP and recovery codes alike).</summary>
     private async Task<(TotpResult, IReadOnlyList<AuditEvent>)> RecordFailureAsync(AdminDbContext db, Guid userId, string message, string action, DateTimeOffset now,
