@@ -1,6 +1,7 @@
 using CodeRaft.Admin.Features.Settings;
 using System.Security.Authentication;
 using CodeRaft.Admin.Features.Account;
+using CodeRaft.Admin.Features.ApiKeys;
 using CodeRaft.Admin.Features.Audit;
 using CodeRaft.Admin.Features.Dashboard;
 using CodeRaft.Admin.Features.Setup;
@@ -66,6 +67,7 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<FirstOwnerService>();
         services.AddSingleton<TotpEnrollmentService>();
         services.AddUsersCore();
+        services.AddApiKeysCore();
 
         // Both providers are registered; the configured one is chosen when the factory is first resolved, after
         // configuration is final (tests and the CLI override it after registration).
