@@ -1,3 +1,4 @@
+using System.Globalization;
 using CodeRaft.Admin.Features.Audit.Chain;
 using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Infrastructure.Data;
@@ -64,7 +65,7 @@ public sealed class ApiKeyManagementCore(
         }, cancellationToken);
 
         return new ApiKeyCreateResult(ApiKeyOutcome.Succeeded,
-            $"Created API key {row.Identifier} ({row.Name}); it expires on {row.ExpiresAt:yyyy-MM-dd HH:mm} UTC.",
+            string.Create(CultureInfo.InvariantCulture, $"Created API key {row.Identifier} ({row.Name}); it expires on {row.ExpiresAt:yyyy-MM-dd HH:mm} UTC."),
             new ApiKeyCreated(row.Id, row.Identifier, key, row.ExpiresAt));
     }
 
@@ -82,7 +83,8 @@ public sealed class ApiKeyManagementCore(
 
             if (row.RevokedAt is { } at)
             {
-                return (new ApiKeyResult(ApiKeyOutcome.Unchanged, $"API key {row.Identifier} ({row.Name}) was already revoked on {at:yyyy-MM-dd HH:mm} UTC; nothing was changed."), []);
+                return (new ApiKeyResult(ApiKeyOutcome.Unchanged, string.Create(CultureInfo.InvariantCulture,
+                    $"API key {row.Identifier} ({row.Name}) was already revoked on {at:yyyy-MM-dd HH:mm} UTC; nothing was changed.")), []);
             }
 
             row.RevokedAt = time.GetUtcNow().UtcDateTime;
