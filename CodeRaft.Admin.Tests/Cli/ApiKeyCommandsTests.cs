@@ -54,7 +54,7 @@ public sealed class ApiKeyCommandsTests : IDisposable
         Assert.InRange(row.ExpiresAt - row.CreatedAt, TimeSpan.FromDays(30), TimeSpan.FromDays(30).Add(TimeSpan.FromSeconds(1)));
         Assert.Contains(row.Id.ToString(), lines[0], StringComparison.Ordinal);
         var entry = Assert.Single(audit);
-        Assert.Equal(("apikey.created", "success", "cli", "cli", row.Id.ToString()), (entry.Action, entry.Outcome, entry.ActorType, entry.ActorName, entry.TargetId));
+        Assert.Equal(("apikey.created", "success", "cli", "cli", row.Identifier), (entry.Action, entry.Outcome, entry.ActorType, entry.ActorName, entry.TargetId));
         Assert.DoesNotContain(key[12..], entry.Details, StringComparison.Ordinal);
     }
 

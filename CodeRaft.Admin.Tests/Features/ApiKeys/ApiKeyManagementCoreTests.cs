@@ -50,8 +50,9 @@ public sealed class ApiKeyManagementCoreTests : IAsyncLifetime
         Assert.Null(row.RevokedAt);
 
         var entry = await db.AuditEntries.AsNoTracking().SingleAsync(e => e.Action == "apikey.created");
-        Assert.Equal(("apikeys", "success", "cli", "apikey", row.Id.ToString()), (entry.Category, entry.Outcome, entry.ActorType, entry.TargetType, entry.TargetId));
+        Assert.Equal(("apikeys", "success", "cli", "apikey", row.Identifier), (entry.Category, entry.Outcome, entry.ActorType, entry.TargetType, entry.TargetId));
         var details = JsonDocument.Parse(entry.Details).RootElement;
+        Assert.Equal(row.Id.ToString(), details.GetProperty("id").GetString());
         Assert.Equal(row.Identifier, details.GetProperty("identifier").GetString());
         Assert.Equal("SIEM collector", details.GetProperty("name").GetString());
         Assert.Equal(["audit:write", "users:read"], details.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
@@ -121,7 +122,7 @@ public sealed class ApiKeyManagementCoreTests : IAsyncLifetime
         Assert.NotNull(row.RevokedAt);
         Assert.Equal("cli", row.RevokedBy);
         var entry = await db.AuditEntries.AsNoTracking().SingleAsync(e => e.Action == "apikey.revoked");
-        Assert.Equal(("cli", row.Id.ToString()), (entry.ActorType, entry.TargetId));
+        Assert.Equal(("cli", row.Identifier), (entry.ActorType, entry.TargetId));
         Assert.Contains(row.Identifier, entry.Details, StringComparison.Ordinal);
     }
 

@@ -57,6 +57,7 @@ public sealed class ApiKeyManagementCore(
             db.ApiKeys.Add(row);
             await db.SaveChangesAsync(ct);
             return (true, [Event("apikey.created", by, row, AuditDetails.Of(
+                ("id", row.Id.ToString()),
                 ("identifier", row.Identifier),
                 ("name", row.Name),
                 ("scopes", row.ScopeList),
@@ -91,7 +92,7 @@ public sealed class ApiKeyManagementCore(
             row.RevokedBy = ActorId(by);
             await db.SaveChangesAsync(ct);
             return (new ApiKeyResult(ApiKeyOutcome.Succeeded, $"Revoked API key {row.Identifier} ({row.Name}); it is refused from now on."),
-                [Event("apikey.revoked", by, row, AuditDetails.Of(("identifier", row.Identifier), ("name", row.Name)))]);
+                [Event("apikey.revoked", by, row, AuditDetails.Of(("id", row.Id.ToString()), ("identifier", row.Identifier), ("name", row.Name)))]);
         }, cancellationToken);
     }
 
@@ -114,8 +115,9 @@ public sealed class ApiKeyManagementCore(
         Category = "apikeys",
         Action = action,
         Actor = by.IsHostCli ? AuditActor.Cli : AuditActor.User(by.UserId!.Value.ToString(), ""),
+        // CONTRACTS §5: the identifier names a key in the audit log (docs/audit-chain.md, worked example).
         TargetType = "apikey",
-        TargetId = row.Id.ToString(),
+        TargetId = row.Identifier,
         Details = details,
     };
 }
