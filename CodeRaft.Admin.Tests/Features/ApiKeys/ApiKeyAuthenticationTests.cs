@@ -314,3 +314,20 @@ public sealed class ApiKeyAuthenticationTests : IClassFixture<AdminAppFactory>
         }
     }
 }
+
+/// <summary>A console session (here: a fully signed-in Owner) cannot call the API: its policies accept only the ApiKey scheme.</summary>
+public sealed class ApiKeyConsoleSessionTests(SignedInAdminAppFactory factory) : IClassFixture<SignedInAdminAppFactory>
+{
+    [Theory]
+    [InlineData("/api/v1/whoami")]
+    [InlineData("/api/v1/users")]
+    public async Task Api_SignedInConsoleSessionWithoutKey_401(string path)
+    {
+        using var client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+        using var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+}

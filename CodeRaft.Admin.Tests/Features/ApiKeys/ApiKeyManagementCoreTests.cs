@@ -36,6 +36,7 @@ public sealed class ApiKeyManagementCoreTests : IAsyncLifetime
         var created = result.Created!;
         Assert.True(ApiKeyFormat.IsWellFormed(created.Key));
         Assert.DoesNotContain(created.Key, created.ToString());
+        Assert.DoesNotContain(created.Key, result.ToString());
         Assert.DoesNotContain(created.Key, result.Message);
         await using var db = await _store.Contexts.CreateDbContextAsync();
         var row = await db.ApiKeys.SingleAsync();

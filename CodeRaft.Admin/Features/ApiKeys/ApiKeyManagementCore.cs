@@ -100,12 +100,11 @@ public sealed class ApiKeyManagementCore(
     public async Task<IReadOnlyList<ApiKeySummary>> ListAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var rows = await db.ApiKeys.AsNoTracking()
+        return await db.ApiKeys.AsNoTracking()
+            .OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Identifier)
             .Select(k => new ApiKeySummary(k.Id, k.Identifier, k.Name, k.Scopes, k.CreatedAt, k.CreatedBy, k.ExpiresAt, k.RevokedAt,
                 k.LastUsedAt, k.LastUsedFrom, k.RateLimitPerMinute))
             .ToListAsync(cancellationToken);
-        // Ordered in memory: SQLite cannot order by a DateTime column stored as text reliably across providers' formats.
-        return [.. rows.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.Identifier, StringComparer.Ordinal)];
     }
 
     private static string ActorId(UserOperator by) => by.IsHostCli ? "cli" : by.UserId!.Value.ToString();
