@@ -199,6 +199,17 @@ public sealed class ApiKeyAuthenticationTests : IClassFixture<AdminAppFactory>
         }
     }
 
+    [Theory]
+    [InlineData("/api/v1/nothing-here", null)]
+    [InlineData("/api/v2/whoami", "Bearer crk_00000000000000000000000000000000000000000002CZclj")]
+    public async Task UnknownApiAddress_404ProblemDetailsNotASignInRedirect(string path, string? authorization)
+    {
+        using var response = await GetAsync(path, authorization);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.NotFound);
+        Assert.Equal("There is no API endpoint at this address.", problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task ConsolePage_WithValidApiKey_StillSentToSignIn()
     {

@@ -74,6 +74,28 @@ public sealed class ApiKeyManagementCoreTests : IAsyncLifetime
         Assert.Equal(100_000, list[0].RateLimitPerMinute);
     }
 
+    [Fact]
+    public async Task CreateAsync_IdentifierAlreadyTaken_DrawsAnotherKey()
+    {
+        var first = ApiKeyFormat.FromBytes(new byte[32]);
+        var sameIdentifier = ApiKeyFormat.FromBytes([.. new byte[31], 1]); // differs only in the last digits
+        Assert.Equal(first[..12], sameIdentifier[..12]);
+        var fresh = ApiKeyFormat.Generate();
+        var keys = new Queue<string>([first, sameIdentifier, fresh]);
+        var core = new ApiKeyManagementCore(_store.Contexts, _store.Get<CodeRaft.Admin.Features.Audit.Chain.AuditWriter>(), new ApiKeyInputValidator(), TimeProvider.System)
+        {
+            NewKey = keys.Dequeue,
+        };
+
+        var a = (await core.CreateAsync(UserOperator.HostCli, Input("a"))).Created!;
+        var b = (await core.CreateAsync(UserOperator.HostCli, Input("b"))).Created!;
+
+        Assert.Equal(first, a.Key);
+        Assert.Equal(fresh, b.Key);
+        await using var db = await _store.Contexts.CreateDbContextAsync();
+        Assert.Equal(2, await db.ApiKeys.CountAsync());
+    }
+
     public static TheoryData<ApiKeyInput, string> InvalidInputs => new()
     {
         { Input(name: ""), "Enter a name" },

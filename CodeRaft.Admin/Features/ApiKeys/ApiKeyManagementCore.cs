@@ -20,6 +20,9 @@ public sealed class ApiKeyManagementCore(
     ApiKeyInputValidator validator,
     TimeProvider time)
 {
+    /// <summary>Where new keys come from; tests replace it to force identifier clashes.</summary>
+    internal Func<string> NewKey { get; init; } = ApiKeyFormat.Generate;
+
     public async Task<ApiKeyCreateResult> CreateAsync(UserOperator by, ApiKeyInput input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(by);
@@ -31,7 +34,7 @@ public sealed class ApiKeyManagementCore(
         }
 
         var now = time.GetUtcNow();
-        var key = ApiKeyFormat.Generate();
+        var key = NewKey();
         var row = new ApiKey
         {
             Id = Guid.CreateVersion7(),
@@ -48,10 +51,18 @@ public sealed class ApiKeyManagementCore(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await audit.ExecuteAsync<bool>(db, async ct =>
         {
-            // 2^-72 for two identifiers to collide among a million keys; still a unique index, so refuse plainly.
-            if (await db.ApiKeys.AnyAsync(k => k.Identifier == row.Identifier, ct))
+            // An identifier carries about 47 random bits: among many keys a clash is rare but possible, and the
+            // identifier must name one key. Draw again (inside the chain lock, so no concurrent creation interleaves).
+            for (var attempt = 0; await db.ApiKeys.AnyAsync(k => k.Identifier == row.Identifier || k.KeyHash == row.KeyHash, ct); attempt++)
             {
-                throw new InvalidOperationException("A key with the same identifier exists; create the key again.");
+                if (attempt == 8)
+                {
+                    throw new InvalidOperationException("Could not draw an API key with an unused identifier.");
+                }
+
+                key = NewKey();
+                row.Identifier = ApiKeyFormat.Identifier(key);
+                row.KeyHash = ApiKeyFormat.Hash(key);
             }
 
             db.ApiKeys.Add(row);

@@ -30,6 +30,14 @@ public static class ApiV1Endpoints
                 return TypedResults.Ok(users.Select(u => new ApiUser(u.Id, u.Email ?? u.UserName ?? "", u.DisplayName, u.Role.ToString(), u.Status.ToString())).ToList());
             })
             .RequireAuthorization(ApiPolicies.UsersRead);
+
+        // An API client asking for an address that does not exist gets a problem, not the console's sign-in redirect.
+        app.MapFallback("/api/{**path}", () => TypedResults.Problem(
+                statusCode: StatusCodes.Status404NotFound,
+                title: "Not Found",
+                detail: "There is no API endpoint at this address.",
+                type: "https://tools.ietf.org/html/rfc9110#section-15.5.5"))
+            .AllowAnonymous();
         return app;
     }
 
