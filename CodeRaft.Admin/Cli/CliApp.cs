@@ -15,6 +15,7 @@ public static class CliApp
         KeysCommands.Create,
         AuditCommands.Create,
         UsersCommands.Create,
+        ApiKeyCommands.Create,
     ];
 
     /// <summary>

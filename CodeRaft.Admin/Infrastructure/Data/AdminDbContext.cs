@@ -1,3 +1,4 @@
+using CodeRaft.Admin.Features.ApiKeys;
 using CodeRaft.Admin.Features.Audit;
 using CodeRaft.Admin.Features.Settings;
 using CodeRaft.Admin.Features.Users;
@@ -24,6 +25,7 @@ public abstract class AdminDbContext(DbContextOptions options) : IdentityUserCon
     public DbSet<SystemSecret> SystemSecrets => Set<SystemSecret>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {

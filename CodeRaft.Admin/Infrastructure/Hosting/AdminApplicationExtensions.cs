@@ -1,5 +1,6 @@
 using CodeRaft.Admin.Components;
 using CodeRaft.Admin.Security.Authentication;
+using CodeRaft.Admin.Features.ApiKeys;
 using CodeRaft.Admin.Features.Audit.Export;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -105,6 +106,7 @@ public static class AdminApplicationExtensions
         app.MapStaticAssets().AllowAnonymous();
         app.MapAccountEndpoints();
         app.MapAuditExport();
+        app.MapApiV1(); // API-key scheme only (Features/ApiKeys/ApiPolicies.cs)
         // Component endpoints (pages and the circuit's hub) need at least the first factor, so a user who still
         // has to enroll TOTP can run the enrollment page; each page's own [Authorize] (FullySignedIn for every
         // screen) is enforced on the request and, inside the circuit, by AuthorizeRouteView.

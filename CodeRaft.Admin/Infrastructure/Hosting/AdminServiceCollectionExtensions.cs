@@ -1,6 +1,7 @@
 using CodeRaft.Admin.Features.Settings;
 using System.Security.Authentication;
 using CodeRaft.Admin.Features.Account;
+using CodeRaft.Admin.Features.ApiKeys;
 using CodeRaft.Admin.Features.Audit;
 using CodeRaft.Admin.Features.Dashboard;
 using CodeRaft.Admin.Features.Setup;
@@ -38,6 +39,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddStepUp();
         builder.Services.AddSecuritySettings(); // after AddStepUp: the stored grace period replaces the configured one
         builder.Services.AddAdminAuthentication();
+        builder.Services.AddApiKeyAuthentication(); // after: the cookie scheme stays the default
         builder.Services.AddAccountEndpoints();
         builder.Services.AddSignInThrottling();
         builder.Services.AddUsers();
@@ -66,6 +68,7 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<FirstOwnerService>();
         services.AddSingleton<TotpEnrollmentService>();
         services.AddUsersCore();
+        services.AddApiKeysCore();
 
         // Both providers are registered; the configured one is chosen when the factory is first resolved, after
         // configuration is final (tests and the CLI override it after registration).
