@@ -71,7 +71,8 @@ public sealed class ApiKeyAuthenticationHandler(
             .Where(k => k.KeyHash == hex)
             .Select(k => new { k.Id, k.Identifier, k.KeyHash, k.Scopes, k.ExpiresAt, k.RevokedAt, k.LastUsedAt })
             .SingleOrDefaultAsync(Context.RequestAborted);
-        if (row is null || !CryptographicOperations.FixedTimeEquals(Convert.FromHexString(row.KeyHash), hash))
+        // Constant-time over the stored text itself: nothing is parsed, so no stored value can make this throw.
+        if (row is null || !CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(row.KeyHash), System.Text.Encoding.ASCII.GetBytes(hex)))
         {
             return AuthenticateResult.Fail("The API key is not valid.");
         }
