@@ -67,6 +67,8 @@ public sealed partial class MyAccountTests(AdminAppFixture app, BrowserFixture b
         await other.SubmitPasswordAsync(email, Password);
         await other.SubmitCodeAsync(SignInPage.NextCode(key));
         await Expect(elsewhere.Page.Locator("h1")).ToHaveTextAsync("Dashboard");
+        // Clicks on prerendered markup do nothing: wait for the circuit first.
+        await new ShellPage(elsewhere.Page).WaitForInteractiveAsync();
         await elsewhere.Page.Locator("[data-nav='/audit']").ClickAsync();
         await Expect(elsewhere.Page.Locator("h1")).ToHaveTextAsync("Audit log");
 

@@ -58,6 +58,8 @@ public sealed class SignInTests(AdminAppFixture app, BrowserFixture browser)
         await app.SeedUserAsync(email, "soon to be disabled passphrase", key, Admin.Features.Users.AdminRole.Administrator);
         await using var session = await browser.NewSessionAsync(app.BaseAddress);
         await new SignInPage(session.Page).SignInAsync(email, "soon to be disabled passphrase", key);
+        // Clicks on prerendered markup do nothing: wait for the circuit first.
+        await new ShellPage(session.Page).WaitForInteractiveAsync();
         await session.Page.Locator("[data-nav='/audit']").ClickAsync();
         await Expect(session.Page.Locator("h1")).ToHaveTextAsync("Audit log");
 

@@ -32,6 +32,8 @@ public sealed partial class UserManagementTests(AdminAppFixture app, BrowserFixt
         // B: the Administrator, signed in, on a page with a live circuit.
         await using var b = await browser.NewSessionAsync(app.BaseAddress);
         await new SignInPage(b.Page).SignInAsync(adminEmail, Password, adminKey);
+        // Clicks on prerendered markup do nothing: wait for the circuit first.
+        await new ShellPage(b.Page).WaitForInteractiveAsync();
         await b.Page.Locator("[data-nav='/audit']").ClickAsync();
         await Expect(b.Page.Locator("h1")).ToHaveTextAsync("Audit log");
 
