@@ -65,7 +65,7 @@ public sealed class InviteUserInputValidator : AbstractValidator<InviteUserInput
 
     /// <summary>Displayable on one line: no control characters, no bidirectional overrides, no broken UTF-16.</summary>
     internal static bool IsCleanText(string value) =>
-        FirstOwnerInputValidator.HasNoControlCharacters(value) && !HasLoneSurrogate(value);
+        FirstOwnerInputValidator.HasNoControlCharacters(value) && CodeRaft.Admin.Infrastructure.Text.UnicodeText.IsWellFormedUtf16(value);
 
     internal static Task<bool> ExistsAsync(AdminDbContext db, string email, CancellationToken cancellationToken)
     {
@@ -77,22 +77,5 @@ public sealed class InviteUserInputValidator : AbstractValidator<InviteUserInput
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await ExistsAsync(db, email, cancellationToken);
-    }
-
-    private static bool HasLoneSurrogate(string value)
-    {
-        for (var i = 0; i < value.Length; i++)
-        {
-            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(value[i]))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -222,7 +222,7 @@ public static class AccountEndpoints
     /// <summary>Ends every session of the signed-in user (other browsers at their next request, open circuits at once), then this one.</summary>
     private static async Task<IResult> SignOutEverywhereAsync(HttpContext http, SignOutEverywhereService sessions)
     {
-        if (Guid.TryParse(http.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value, out var userId))
+        if (AdminClaims.UserId(http.User) is { } userId)
         {
             await sessions.SignOutEverywhereAsync(userId, AuditActor.User(userId.ToString(), http.User.Identity?.Name ?? ""),
                 http.Connection.RemoteIpAddress?.ToString() ?? "", http.RequestAborted);
@@ -236,7 +236,7 @@ public static class AccountEndpoints
     /// <summary>After TOTP enrollment in the circuit: the session gains "mfa" once the database says enrolled.</summary>
     private static async Task<IResult> RefreshAfterEnrollmentAsync(HttpContext http, IDbContextFactory<AdminDbContext> contexts, TimeProvider time)
     {
-        if (!Guid.TryParse(http.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value, out var userId))
+        if (AdminClaims.UserId(http.User) is not { } userId)
         {
             return Results.LocalRedirect("/account/signin");
         }

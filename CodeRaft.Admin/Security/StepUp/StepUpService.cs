@@ -204,14 +204,8 @@ public sealed partial class StepUpService : IDisposable
 
     private static CurrentUser? ToCurrentUser(ClaimsPrincipal principal)
     {
-        if (principal.Identity?.IsAuthenticated != true)
-        {
-            return null;
-        }
-
-        var id = principal.FindFirst("sub")?.Value ?? principal.FindFirst(ClaimTypes.NameIdentifier)?.Value;
-        return Guid.TryParse(id, out var guid) && guid != Guid.Empty
-            ? new CurrentUser(guid, AuditActor.User(guid.ToString(), principal.Identity.Name ?? ""))
+        return Security.Authentication.AdminClaims.UserId(principal) is { } id
+            ? new CurrentUser(id, AuditActor.User(id.ToString(), principal.Identity?.Name ?? ""))
             : null;
     }
 

@@ -29,7 +29,7 @@ public sealed class AuditEventValidator : AbstractValidator<AuditEvent>
         RuleFor(e => e.TargetId).MaximumLength(256).Must(NoControlCharacters);
         RuleFor(e => e.Category).Must(IsWellFormed);
         RuleFor(e => e.Action).Must(IsWellFormed);
-        RuleFor(e => e.Details).Must(d => d is null || !HasLoneSurrogate(d.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })))
+        RuleFor(e => e.Details).Must(d => d is null || IsWellFormed(d.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })))
             .WithMessage("details must be valid Unicode text.");
         RuleFor(e => e.Details).Must(d => d is null || System.Text.Encoding.UTF8.GetByteCount(d.ToJsonString()) <= MaxDetailsBytes)
             .WithMessage($"details must be at most {MaxDetailsBytes / 1024} KiB of JSON.");
@@ -39,22 +39,5 @@ public sealed class AuditEventValidator : AbstractValidator<AuditEvent>
     // faithfully (SQLite replaces it, PostgreSQL refuses it).
     private static bool NoControlCharacters(string value) => !value.Any(char.IsControl) && IsWellFormed(value);
 
-    private static bool IsWellFormed(string value) => System.Text.Unicode.Utf8.IsValid(System.Text.Encoding.UTF8.GetBytes(value)) && !HasLoneSurrogate(value);
-
-    private static bool HasLoneSurrogate(string value)
-    {
-        for (var i = 0; i < value.Length; i++)
-        {
-            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(value[i]))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool IsWellFormed(string value) => CodeRaft.Admin.Infrastructure.Text.UnicodeText.IsWellFormedUtf16(value);
 }

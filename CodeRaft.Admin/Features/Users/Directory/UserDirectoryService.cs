@@ -238,7 +238,7 @@ public sealed class UserDirectoryService(IDbContextFactory<AdminDbContext> conte
 
         // Stored text holds neither NUL (PostgreSQL refuses it) nor broken UTF-16, and no value is longer than
         // MaxSearchLength: such a search matches nothing, and sending it would only provoke driver errors.
-        if (search.Length > UserQuery.MaxSearchLength || search.Contains('\0', StringComparison.Ordinal) || !IsWellFormed(search))
+        if (search.Length > UserQuery.MaxSearchLength || search.Contains('\0', StringComparison.Ordinal) || !CodeRaft.Admin.Infrastructure.Text.UnicodeText.IsWellFormedUtf16(search))
         {
             return false;
         }
@@ -252,23 +252,6 @@ public sealed class UserDirectoryService(IDbContextFactory<AdminDbContext> conte
         .Replace("\\", "\\\\", StringComparison.Ordinal)
         .Replace("%", "\\%", StringComparison.Ordinal)
         .Replace("_", "\\_", StringComparison.Ordinal);
-
-    private static bool IsWellFormed(string value)
-    {
-        for (var i = 0; i < value.Length; i++)
-        {
-            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(value[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     /// <summary>
     /// SQLite's built-in upper() folds ASCII letters only, so "müller" would not find "Müller". For this
