@@ -1,5 +1,6 @@
 using CodeRaft.Admin.Features.ApiKeys;
 using CodeRaft.Admin.Features.Audit;
+using CodeRaft.Admin.Features.Network;
 using CodeRaft.Admin.Features.Settings;
 using CodeRaft.Admin.Features.Users;
 using Microsoft.AspNetCore.Identity;
@@ -26,6 +27,7 @@ public abstract class AdminDbContext(DbContextOptions options) : IdentityUserCon
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<AllowlistEntry> NetworkAllowlist => Set<AllowlistEntry>();
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {

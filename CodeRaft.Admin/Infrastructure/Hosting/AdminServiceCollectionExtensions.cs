@@ -4,6 +4,7 @@ using CodeRaft.Admin.Features.Account;
 using CodeRaft.Admin.Features.ApiKeys;
 using CodeRaft.Admin.Features.Audit;
 using CodeRaft.Admin.Features.Dashboard;
+using CodeRaft.Admin.Features.Network;
 using CodeRaft.Admin.Features.Setup;
 using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Infrastructure.Data;
@@ -43,6 +44,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddAccountEndpoints();
         builder.Services.AddSignInThrottling();
         builder.Services.AddUsers();
+        builder.Services.AddNetwork();
         builder.Services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         return builder;
     }
@@ -69,6 +71,7 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<TotpEnrollmentService>();
         services.AddUsersCore();
         services.AddApiKeysCore();
+        services.AddNetworkCore();
 
         // Both providers are registered; the configured one is chosen when the factory is first resolved, after
         // configuration is final (tests and the CLI override it after registration).

@@ -68,6 +68,10 @@ public static class CidrText
         return true;
     }
 
+    /// <summary>The normalized text of an entry already validated with <see cref="TryParse"/>.</summary>
+    public static string Normalize(string? text) =>
+        TryParse(text, out var network, out var error) ? network.ToString()! : throw new ArgumentException(error, nameof(text));
+
     /// <summary>Only the canonical textual forms: dotted quad with four decimal parts, or IPv6 without a zone.</summary>
     private static bool TryParseAddress(string text, [NotNullWhen(true)] out IPAddress? address)
     {
