@@ -16,6 +16,7 @@ public static class CliApp
         AuditCommands.Create,
         UsersCommands.Create,
         ApiKeyCommands.Create,
+        NetworkCommands.Create,
     ];
 
     /// <summary>
