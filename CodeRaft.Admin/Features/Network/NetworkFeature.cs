@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR;
 using CodeRaft.Admin.Infrastructure.Hosting;
 
 namespace CodeRaft.Admin.Features.Network;
@@ -17,6 +18,10 @@ public static class NetworkFeature
     public static IServiceCollection AddNetwork(this IServiceCollection services)
     {
         services.AddHostedService<NetworkAllowlistPoller>();
+        services.AddSingleton<CircuitAddressGuard>();
+        services.AddScoped<NetworkSettingsService>();
+        // A global hub filter: it applies to Blazor's ComponentHub, the console's only hub.
+        services.AddSignalR(options => options.AddFilter<CircuitAddressGuard>());
         return services;
     }
 }

@@ -18,6 +18,8 @@ public static class AdminApplicationExtensions
 
     public static WebApplication UseAdminPipeline(this WebApplication app)
     {
+        // The TCP peer, before forwarded headers may replace it: the Network page names the proxy a client came through.
+        app.Use(Features.Network.ClientConnection.RememberPeer);
         // ForwardedHeadersMiddleware trusts every sender when its known lists are empty, so it is only added
         // when trusted proxies are configured: deny by default.
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersOptions>>().Value.KnownIPNetworks.Count > 0)
