@@ -70,7 +70,11 @@ public sealed class StartupValidationTests : IDisposable
 
     [Fact]
     public Task Start_MalformedTrustedProxy_RefusedWithOneSentence() =>
-        AssertRefusedAsync(Environment(("Network__TrustedProxies__0", "10.0.0.300/8")), "Network:TrustedProxies entry '10.0.0.300/8' is not an IP address or CIDR range.");
+        AssertRefusedAsync(Environment(("Network__TrustedProxies__0", "10.0.0.300/8")), "Network:TrustedProxies entry '10.0.0.300/8': '10.0.0.300/8' is not an IP address or CIDR range; write it like 203.0.113.0/24 or 2001:db8::/32.");
+
+    [Fact]
+    public Task Start_TrustedProxyWithHostBits_RefusedNamingTheRange() =>
+        AssertRefusedAsync(Environment(("Network__TrustedProxies__0", "10.1.2.3/8")), "Network:TrustedProxies entry '10.1.2.3/8': '10.1.2.3/8' has bits set after the first 8; did you mean 10.0.0.0/8?");
 
     [Theory]
     [InlineData(null, false)]

@@ -10,32 +10,34 @@ namespace CodeRaft.Admin.Features.Network;
 /// </summary>
 public sealed record ClientConnection(string? Address, string? Proxy)
 {
-    private const string PeerItem = "coderaft.network.peer";
+    private const string ProxyItem = "coderaft.network.proxy";
 
     public static ClientConnection Unknown { get; } = new(null, null);
 
     public IPAddress? ParsedAddress => IPAddress.TryParse(Address, out var address) ? Normalize(address) : null;
 
-    /// <summary>Reads what <see cref="RememberPeer"/> and the forwarded-headers middleware left on the request.</summary>
+    /// <summary>Reads what <see cref="RememberProxy"/> and the forwarded-headers middleware left on the request.</summary>
     public static ClientConnection From(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
         var address = http.Connection.RemoteIpAddress is { } remote ? Normalize(remote) : null;
-        var peer = http.Items.TryGetValue(PeerItem, out var value) && value is IPAddress p ? Normalize(p) : null;
-        var proxy = peer is not null && !peer.Equals(address) ? peer.ToString() : null;
+        var proxy = http.Items.TryGetValue(ProxyItem, out var value) && value is IPAddress p ? Normalize(p).ToString() : null;
         return new ClientConnection(address?.ToString(), proxy);
     }
 
-    /// <summary>Runs before the forwarded-headers middleware: the TCP peer, which it may replace with the client.</summary>
-    public static Task RememberPeer(HttpContext http, RequestDelegate next)
+    /// <summary>
+    /// Runs just before the forwarded-headers middleware: when the TCP peer is a trusted proxy and sent
+    /// X-Forwarded-For (so the middleware is about to replace the peer with the client), the peer is remembered.
+    /// </summary>
+    public static Func<HttpContext, RequestDelegate, Task> RememberProxy(Security.Network.IpRangeSet trustedProxies) => (http, next) =>
     {
-        if (http.Connection.RemoteIpAddress is { } peer)
+        if (http.Connection.RemoteIpAddress is { } peer && trustedProxies.Contains(peer) && http.Request.Headers.ContainsKey("X-Forwarded-For"))
         {
-            http.Items[PeerItem] = peer;
+            http.Items[ProxyItem] = peer;
         }
 
         return next(http);
-    }
+    };
 
     public static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

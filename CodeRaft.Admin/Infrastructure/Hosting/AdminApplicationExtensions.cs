@@ -18,12 +18,13 @@ public static class AdminApplicationExtensions
 
     public static WebApplication UseAdminPipeline(this WebApplication app)
     {
-        // The TCP peer, before forwarded headers may replace it: the Network page names the proxy a client came through.
-        app.Use(Features.Network.ClientConnection.RememberPeer);
         // ForwardedHeadersMiddleware trusts every sender when its known lists are empty, so it is only added
-        // when trusted proxies are configured: deny by default.
-        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersOptions>>().Value.KnownIPNetworks.Count > 0)
+        // when trusted proxies are configured: deny by default. (It matches IPv4-mapped peers as IPv4 itself.)
+        var forwarded = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersOptions>>().Value;
+        if (forwarded.KnownIPNetworks.Count > 0)
         {
+            // The proxy a client came through, before the middleware replaces it: the Network page names it.
+            app.Use(Features.Network.ClientConnection.RememberProxy(Security.Network.IpRangeSet.Create(forwarded.KnownIPNetworks)));
             app.UseForwardedHeaders();
         }
 

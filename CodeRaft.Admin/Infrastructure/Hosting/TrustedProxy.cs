@@ -5,24 +5,9 @@ namespace CodeRaft.Admin.Infrastructure.Hosting;
 /// <summary>Parses a <c>Network:TrustedProxies</c> entry: an address (a /32 or /128) or a CIDR range.</summary>
 public static class TrustedProxy
 {
-    public static IPNetwork Parse(string entry)
-    {
-        var text = entry.Trim();
-        if (IPNetwork.TryParse(text, out var network))
-        {
-            return network;
-        }
-
-        if (IPAddress.TryParse(text, out var address))
-        {
-            if (address.IsIPv4MappedToIPv6)
-            {
-                address = address.MapToIPv4();
-            }
-
-            return new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
-        }
-
-        throw new AdminStartupException($"Network:TrustedProxies entry '{entry}' is not an IP address or CIDR range.");
-    }
+    public static IPNetwork Parse(string entry) =>
+        // The same strict reading as the allowlists: host bits, zone ids and short forms are refused, not guessed.
+        Security.Network.CidrText.TryParse(entry, out var network, out var error)
+            ? network.Value
+            : throw new AdminStartupException($"Network:TrustedProxies entry '{entry}': {error}");
 }
