@@ -62,7 +62,19 @@ public class AdminAppFixture : WebApplicationFactory<Program>, IAsyncLifetime
             // A seeded user ends first-run setup, as creating the Owner through /setup would.
             Services.GetRequiredService<CodeRaft.Admin.Security.Authentication.SetupTokenService>().Consume();
         }
+
+        await OnStartedAsync();
     }
+
+    /// <summary>After the portal runs and the Owner is seeded (e.g. a proxy in front of it).</summary>
+    protected virtual Task OnStartedAsync() => Task.CompletedTask;
+
+    /// <summary>Before the portal stops.</summary>
+    protected virtual ValueTask OnStoppingAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Both allowlists emptied, as the CLI's break-glass does, so a test's list does not outlive it.</summary>
+    public async Task ResetAllowlistsAsync() =>
+        await Services.GetRequiredService<CodeRaft.Admin.Features.Network.NetworkAllowlistCore>().ResetAsync(Admin.Features.Users.UserOperator.HostCli);
 
     /// <summary>Changes a user's status straight in the store (what the Users screen will do).</summary>
     public async Task SetUserStatusAsync(string email, Admin.Features.Users.AdminUserStatus status)
@@ -109,6 +121,7 @@ public class AdminAppFixture : WebApplicationFactory<Program>, IAsyncLifetime
 
     async Task IAsyncLifetime.DisposeAsync()
     {
+        await OnStoppingAsync();
         await DisposeAsync();
         DeleteDataDirectory();
     }

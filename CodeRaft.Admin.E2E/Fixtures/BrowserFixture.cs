@@ -41,6 +41,8 @@ public sealed class BrowserFixture : IAsyncLifetime
                 "--disable-sync",
                 "--no-first-run",
                 "--disable-quic",
+                // The proxy tests reach nginx by name (a numeric Host scores in CRS 920350); only loopback.
+                $"--host-resolver-rules=MAP {NginxProxy.HostName} 127.0.0.1",
             ],
         });
         LaunchTime = stopwatch.Elapsed;
@@ -80,11 +82,12 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh context and page at the given viewport, recording what goes wrong in it.</summary>
-    public async Task<BrowserSession> NewSessionAsync(Uri baseAddress, int width = 1280, int height = 800, string? storageState = null)
+    public async Task<BrowserSession> NewSessionAsync(Uri baseAddress, int width = 1280, int height = 800, string? storageState = null, bool ignoreHttpsErrors = false)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseAddress.ToString(),
+            IgnoreHTTPSErrors = ignoreHttpsErrors, // the proxy tests' throw-away self-signed certificate
             ViewportSize = new ViewportSize { Width = width, Height = height },
             StorageState = storageState,
         });

@@ -21,12 +21,15 @@ public sealed class NginxProxy : IAsyncDisposable
     private readonly string _prefix;
     private readonly Process _process;
 
-    private NginxProxy(string prefix, Process process, int httpsPort)
+    private NginxProxy(string prefix, Process process, int httpsPort, byte[] certificateHash)
     {
         _prefix = prefix;
         _process = process;
         HttpsPort = httpsPort;
+        _certificateHash = certificateHash;
     }
+
+    private readonly byte[] _certificateHash;
 
     public int HttpsPort { get; }
 
@@ -45,7 +48,7 @@ public sealed class NginxProxy : IAsyncDisposable
         var included = Path.Combine(prefix, "coderaft");
         CopyRewritten(Path.Combine(deploy, "coderaft"), included, prefix);
         CopyRewritten(Path.Combine(deploy, "modsec"), Path.Combine(included, "modsec"), prefix);
-        await CreateCertificateAsync(prefix);
+        var certificateHash = await CreateCertificateAsync(prefix);
 
         var httpsPort = FreePort();
         var httpPort = FreePort();
@@ -76,7 +79,7 @@ public sealed class NginxProxy : IAsyncDisposable
         process.OutputDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var proxy = new NginxProxy(prefix, process, httpsPort);
+        var proxy = new NginxProxy(prefix, process, httpsPort, certificateHash);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!await AcceptsAsync(httpsPort))
         {
@@ -124,7 +127,13 @@ public sealed class NginxProxy : IAsyncDisposable
         {
             AllowAutoRedirect = false,
             UseCookies = false,
-            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true, EnabledSslProtocols = protocols },
+            // Pinned: exactly the throw-away certificate this proxy was started with.
+            SslOptions =
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    certificate is not null && certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256).AsSpan().SequenceEqual(_certificateHash),
+                EnabledSslProtocols = protocols,
+            },
             ConnectCallback = async (context, cancellationToken) =>
             {
                 var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -173,7 +182,7 @@ public sealed class NginxProxy : IAsyncDisposable
         }
     }
 
-    private static async Task CreateCertificateAsync(string prefix)
+    private static async Task<byte[]> CreateCertificateAsync(string prefix)
     {
         using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         var request = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={HostName}", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
@@ -183,6 +192,7 @@ public sealed class NginxProxy : IAsyncDisposable
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
         await File.WriteAllTextAsync(Path.Combine(prefix, "cert.pem"), certificate.ExportCertificatePem());
         await File.WriteAllTextAsync(Path.Combine(prefix, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+        return certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
     }
 
     private static int FreePort()

@@ -14,7 +14,8 @@ public sealed record ClientConnection(string? Address, string? Proxy)
 
     public static ClientConnection Unknown { get; } = new(null, null);
 
-    public IPAddress? ParsedAddress => IPAddress.TryParse(Address, out var address) ? Normalize(address) : null;
+    /// <summary>A method, not a property: the record is serialized as a root component parameter (strings only).</summary>
+    public IPAddress? ParseAddress() => IPAddress.TryParse(Address, out var address) ? Normalize(address) : null;
 
     /// <summary>Reads what <see cref="RememberProxy"/> and the forwarded-headers middleware left on the request.</summary>
     public static ClientConnection From(HttpContext http)
