@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test project of CodeRaft.Admin and prints one closing line: "N passed, N failed, N skipped".
 # Installs what the tests need when it is missing (Debian packages; we run as root in CI):
-#   chromium (E2E), postgresql (PostgreSQL lane), sqlite3, oathtool, nginx + ModSecurity CRS, rsyslog + gnutls.
+#   chromium (E2E), postgresql (PostgreSQL lane), sqlite3, oathtool, nginx + ModSecurity CRS, rsyslog + gnutls,
+#   wfuzz (its Injections word lists: attack payloads for the proxy tests; GPL, so not copied into the repository).
 # Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter ...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ command -v nginx >/dev/null || need+=(nginx)
 [ -d /usr/share/modsecurity-crs ] || need+=(modsecurity-crs)
 command -v rsyslogd >/dev/null || need+=(rsyslog)
 compgen -G "/usr/lib/*/rsyslog/lmnsd_gtls.so" >/dev/null || need+=(rsyslog-gnutls)
+[ -f /usr/share/wfuzz/wordlist/Injections/SQL.txt ] || need+=(wfuzz)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== Installing test dependencies: ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then
