@@ -207,9 +207,10 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
 
         var list = await service.ListAsync();
 
-        Assert.Equal([("by owner", "Owner 1"), ("by cli", "cli")], list.Select(k => (k.Key.Name, k.CreatedByName)));
-        Assert.DoesNotContain(mine.Key[4..], string.Join("|", list), StringComparison.Ordinal);
-        Assert.DoesNotContain(ApiKeyFormat.Hash(mine.Key), string.Join("|", list), StringComparison.Ordinal);
+        Assert.Equal([("by owner", "Owner 1"), ("by cli", "cli")], list.Keys.Select(k => (k.Key.Name, k.CreatedByName)));
+        Assert.Equal(_world.Time.GetUtcNow().UtcDateTime, list.AsOf);
+        Assert.DoesNotContain(mine.Key[4..], string.Join("|", list.Keys), StringComparison.Ordinal);
+        Assert.DoesNotContain(ApiKeyFormat.Hash(mine.Key), string.Join("|", list.Keys), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -257,5 +258,23 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
 
         Assert.Equal(["apikey.revoked"], activity!.Entries.Select(e => e.Action));
         Assert.True(activity.MayHaveMore);
+    }
+
+    [Fact]
+    public async Task UserDirectoryDetail_KeysCreatedByTheUser_ListedInTheUsersDrawer()
+    {
+        var owner = await _world.SeedAsync(AdminRole.Owner);
+        var other = await _world.SeedAsync(AdminRole.Administrator);
+        var (service, ticket) = await _world.SteppedUpAsync(owner, ApiKeyService.CreateOperation);
+        var mine = (await service.CreateAsync(ticket, ApiKeysWorld.Input("mine"))).Created!;
+        await _world.Core.CreateAsync(UserOperator.HostCli, ApiKeysWorld.Input("by cli"));
+        var directory = new CodeRaft.Admin.Features.Users.Directory.UserDirectoryService(_world.Users.Store.Contexts, _world.Time);
+
+        var detail = await directory.GetDetailAsync(owner);
+        var none = await directory.GetDetailAsync(other);
+
+        var key = Assert.Single(detail!.ApiKeys);
+        Assert.Equal((mine.Id, "mine", mine.Identifier, mine.ExpiresAt), (key.Id, key.Name, key.Prefix, key.ExpiresAt));
+        Assert.Empty(none!.ApiKeys);
     }
 }

@@ -142,17 +142,19 @@ public sealed class ApiKeyManagementCore(
 
     /// <summary>
     /// All keys for the console, newest first, each with the name of who created it (a console user's display name or
-    /// e-mail address as the store has it now; <c>cli</c>; or the stored id when that user was removed).
+    /// e-mail address as the store has it now; <c>cli</c>; or the stored id when that user was removed), and the time
+    /// of reading, against which the console tells expired and expiring keys.
     /// </summary>
-    public async Task<IReadOnlyList<ApiKeyListItem>> ListWithCreatorsAsync(CancellationToken cancellationToken = default)
+    public async Task<ApiKeyList> ListWithCreatorsAsync(CancellationToken cancellationToken = default)
     {
+        var asOf = time.GetUtcNow().UtcDateTime;
         var keys = await ListAsync(cancellationToken);
         var ids = keys.Select(k => Guid.TryParse(k.CreatedBy, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).Distinct().ToList();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var users = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id))
             .Select(u => new { u.Id, u.DisplayName, u.Email }).ToListAsync(cancellationToken);
         var names = users.ToDictionary(u => u.Id.ToString(), u => string.IsNullOrWhiteSpace(u.DisplayName) ? u.Email ?? u.Id.ToString() : u.DisplayName, StringComparer.OrdinalIgnoreCase);
-        return [.. keys.Select(k => new ApiKeyListItem(k, names.GetValueOrDefault(k.CreatedBy, k.CreatedBy)))];
+        return new ApiKeyList([.. keys.Select(k => new ApiKeyListItem(k, names.GetValueOrDefault(k.CreatedBy, k.CreatedBy)))], asOf);
     }
 
     /// <summary>The keys a console user created, newest first (the Users page's drawer).</summary>
@@ -294,6 +296,9 @@ public sealed record ApiKeySummary(Guid Id, string Identifier, string Name, stri
 {
     public IReadOnlyList<string> ScopeList => ApiKeyScopes.Parse(Scopes);
 }
+
+/// <summary>The console's list, and when it was read (states such as "expired" are relative to it).</summary>
+public sealed record ApiKeyList(IReadOnlyList<ApiKeyListItem> Keys, DateTime AsOf);
 
 /// <summary>A key as the console lists it: the summary and the name of who created it.</summary>
 public sealed record ApiKeyListItem(ApiKeySummary Key, string CreatedByName);

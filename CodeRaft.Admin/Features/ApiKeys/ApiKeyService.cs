@@ -35,8 +35,8 @@ public sealed class ApiKeyService(ApiKeyManagementCore core, StepUpService stepU
     public async Task<bool> MayManageAsync(CancellationToken cancellationToken = default) =>
         await stepUp.CurrentUserIdAsync() is { } userId && await core.MayManageAsync(UserOperator.ConsoleUser(userId), cancellationToken);
 
-    /// <summary>All keys, newest first. Throws <see cref="UnauthorizedAccessException"/> when the stored role no longer allows it.</summary>
-    public async Task<IReadOnlyList<ApiKeyListItem>> ListAsync(CancellationToken cancellationToken = default)
+    /// <summary>All keys, newest first, and when they were read. Throws <see cref="UnauthorizedAccessException"/> when the stored role no longer allows it.</summary>
+    public async Task<ApiKeyList> ListAsync(CancellationToken cancellationToken = default)
     {
         await DemandReadAsync(cancellationToken);
         return await core.ListWithCreatorsAsync(cancellationToken);
