@@ -84,6 +84,19 @@ public sealed class ApiKeysPageTests(AdminAppFixture app, BrowserFixture browser
         await keys.OpenDetailAsync(identifier);
         await Expect(keys.ActivityActions).ToHaveTextAsync(["apikey.revoked", "apikey.created"]);
         await AuditLogTests.SaveScreenshotAsync(session.Page, "apikeys-detail.png", output);
+        // Created through a real circuit, the key is in no file of the portal's data directory (database, -wal, -shm, keys).
+        var hashFound = false;
+        foreach (var file in Directory.GetFiles(app.DataDirectory, "*", SearchOption.AllDirectories))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var bytes = new MemoryStream();
+            await stream.CopyToAsync(bytes);
+            Assert.True(bytes.ToArray().AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(copied[ApiKeyFormat.Prefix.Length..])) < 0, $"{file} holds the key.");
+            hashFound |= bytes.ToArray().AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(ApiKeyFormat.Hash(copied))) >= 0;
+        }
+
+        Assert.True(hashFound, "The key's hash was not found: the search does not read the store.");
+
         AuditLogTests.AssertNothingFailed(session);
     }
 

@@ -167,6 +167,38 @@ public sealed partial class ApiKeysPageTests : AdminBunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_RoleTakenAwayAfterThePageOpened_TheServiceRefusesAndNoKeyIsShown()
+    {
+        var me = await SignInAsAsync(AdminRole.Administrator);
+        var (host, page) = RenderPage();
+        page.WaitForElement("#apikeys-create");
+        OpenCreateAndStepUp(host);
+        await World.Users.Core.ChangeRoleAsync(UserOperator.HostCli, me, AdminRole.Auditor);
+
+        host.Find("input#apikey-name").Change("too late");
+        CheckScope(host, ApiKeyScopes.AuditRead);
+        await host.InvokeAsync(() => host.Find("#apikey-create-submit").Click());
+
+        host.WaitForAssertion(() => Assert.Equal("Only Owners and Administrators can manage API keys.", host.Find("#apikey-create-message").TextContent.Trim()));
+        Assert.Empty(host.FindAll("#apikey-secret"));
+        Assert.Empty(await World.KeysAsync());
+        Assert.Equal("denied", Assert.Single(await World.ApiKeyAuditAsync()).Outcome);
+    }
+
+    [Fact]
+    public async Task Render_Prerender_ListsKeysWithoutInteractiveParts()
+    {
+        SetRendererInfo(new RendererInfo("Static", isInteractive: false));
+        await SignInAsAsync(AdminRole.Owner);
+        var key = await CreateAsync("prerendered");
+
+        var (_, page) = RenderPage();
+
+        page.WaitForAssertion(() => Assert.Equal("active", State(page, key.Id)));
+        Assert.DoesNotContain("apikey-secret", page.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Revoke_AfterStepUp_RevokesAndTheListShowsIt()
     {
         await SignInAsAsync(AdminRole.Owner);
