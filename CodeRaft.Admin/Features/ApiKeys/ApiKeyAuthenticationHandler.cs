@@ -15,6 +15,9 @@ public static class ApiKeyClaims
     public const string KeyId = "apikey_id";
     public const string Identifier = "apikey_identifier";
     public const string Scope = "scope";
+
+    /// <summary>The key's requests per minute, so the rate limit needs no query of its own (ApiRateLimits).</summary>
+    public const string RateLimit = "apikey_rate_limit";
 }
 
 /// <summary>
@@ -69,7 +72,7 @@ public sealed class ApiKeyAuthenticationHandler(
         await using var db = await contexts.CreateDbContextAsync(Context.RequestAborted);
         var row = await db.ApiKeys.AsNoTracking()
             .Where(k => k.KeyHash == hex)
-            .Select(k => new { k.Id, k.Identifier, k.KeyHash, k.Scopes, k.ExpiresAt, k.RevokedAt, k.LastUsedAt })
+            .Select(k => new { k.Id, k.Identifier, k.KeyHash, k.Scopes, k.ExpiresAt, k.RevokedAt, k.LastUsedAt, k.RateLimitPerMinute })
             .SingleOrDefaultAsync(Context.RequestAborted);
         // Constant-time over the stored text itself: nothing is parsed, so no stored value can make this throw.
         if (row is null || !CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(row.KeyHash), System.Text.Encoding.ASCII.GetBytes(hex)))
@@ -93,16 +96,17 @@ public sealed class ApiKeyAuthenticationHandler(
             await RecordUseAsync(db, row.Id, now);
         }
 
-        return AuthenticateResult.Success(new AuthenticationTicket(CreatePrincipal(row.Id, row.Identifier, ApiKeyScopes.Parse(row.Scopes)), SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(CreatePrincipal(row.Id, row.Identifier, ApiKeyScopes.Parse(row.Scopes), row.RateLimitPerMinute), SchemeName));
     }
 
-    /// <summary>The principal of a valid key: its id, identifier and scopes; nothing a console policy asks for.</summary>
-    public static ClaimsPrincipal CreatePrincipal(Guid id, string identifier, IEnumerable<string> scopes)
+    /// <summary>The principal of a valid key: its id, identifier, scopes and rate; nothing a console policy asks for.</summary>
+    public static ClaimsPrincipal CreatePrincipal(Guid id, string identifier, IEnumerable<string> scopes, int rateLimitPerMinute = ApiKeyInputValidator.DefaultRateLimitPerMinute)
     {
         var identity = new ClaimsIdentity(SchemeName, ClaimTypes.Name, ClaimTypes.Role);
         identity.AddClaim(new Claim(ClaimTypes.Name, identifier));
         identity.AddClaim(new Claim(ApiKeyClaims.KeyId, id.ToString()));
         identity.AddClaim(new Claim(ApiKeyClaims.Identifier, identifier));
+        identity.AddClaim(new Claim(ApiKeyClaims.RateLimit, rateLimitPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer32));
         foreach (var scope in scopes)
         {
             identity.AddClaim(new Claim(ApiKeyClaims.Scope, scope));
