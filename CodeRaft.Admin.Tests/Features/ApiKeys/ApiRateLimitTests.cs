@@ -130,12 +130,13 @@ public sealed class ApiRateLimitTests : IDisposable
         Assert.Equal([HttpStatusCode.OK], await BurstAsync(1, "Bearer " + key.Key));
         await using (var db = await Contexts.CreateDbContextAsync())
         {
+            // Unaudited, as another process would write it: this process sees it once its cached lookup has aged out.
             await db.ApiKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.RateLimitPerMinute, 5));
         }
 
-        // 59.4 s of the minute are left after the first request; at 5 a minute a request costs 12 s.
-        // Then 11.4 s are left: the next token is 0.6 s away, announced as 1 s.
-        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.OK, 4), HttpStatusCode.TooManyRequests], await BurstAsync(5, "Bearer " + key.Key, retryAfterSeconds: 1));
+        _time.Advance(ApiKeyLookupCache.Lifetime); // the bucket is full again (a whole minute of credit)
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.OK, 5), HttpStatusCode.TooManyRequests], await BurstAsync(6, "Bearer " + key.Key));
     }
 
     [Fact]

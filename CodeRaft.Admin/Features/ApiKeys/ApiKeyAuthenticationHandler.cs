@@ -26,7 +26,8 @@ public static class ApiKeyClaims
 ///
 ///   1. the format and CRC-32 checksum are checked first: a mistyped, truncated or random key is refused without
 ///      any database query;
-///   2. the row is found by the SHA-256 of the key, and the stored hash is compared in constant time;
+///   2. the row is found by the SHA-256 of the key (kept for a second by <see cref="ApiKeyLookupCache"/>, which
+///      every audited change in this process clears), and the stored hash is compared in constant time;
 ///   3. revoked and expired keys are refused; refusals answer 401 with RFC 9457 problem details;
 ///   4. last use (time and source address) is written at most once a minute per key, with a conditional UPDATE,
 ///      so busy keys cause no write amplification.
@@ -36,6 +37,7 @@ public sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     IDbContextFactory<AdminDbContext> contexts,
+    ApiKeyLookupCache cache,
     TimeProvider time)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -69,11 +71,20 @@ public sealed class ApiKeyAuthenticationHandler(
 
         var hash = ApiKeyFormat.HashBytes(key);
         var hex = Convert.ToHexStringLower(hash);
-        await using var db = await contexts.CreateDbContextAsync(Context.RequestAborted);
-        var row = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.KeyHash == hex)
-            .Select(k => new { k.Id, k.Identifier, k.KeyHash, k.Scopes, k.ExpiresAt, k.RevokedAt, k.LastUsedAt, k.RateLimitPerMinute })
-            .SingleOrDefaultAsync(Context.RequestAborted);
+        if (!cache.TryGet(hex, out var row))
+        {
+            var generation = cache.Generation;
+            await using var db = await contexts.CreateDbContextAsync(Context.RequestAborted);
+            row = await db.ApiKeys.AsNoTracking()
+                .Where(k => k.KeyHash == hex)
+                .Select(k => new ApiKeyRow(k.Id, k.Identifier, k.KeyHash, k.Scopes, k.ExpiresAt, k.RevokedAt, k.LastUsedAt, k.RateLimitPerMinute))
+                .SingleOrDefaultAsync(Context.RequestAborted);
+            if (row is not null)
+            {
+                cache.Store(hex, row, generation);
+            }
+        }
+
         // Constant-time over the stored text itself: nothing is parsed, so no stored value can make this throw.
         if (row is null || !CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(row.KeyHash), System.Text.Encoding.ASCII.GetBytes(hex)))
         {
@@ -93,7 +104,8 @@ public sealed class ApiKeyAuthenticationHandler(
 
         if (row.LastUsedAt is not { } used || now - used >= LastUseResolution)
         {
-            await RecordUseAsync(db, row.Id, now);
+            await RecordUseAsync(row.Id, now);
+            cache.Touch(hex, row, now);
         }
 
         return AuthenticateResult.Success(new AuthenticationTicket(CreatePrincipal(row.Id, row.Identifier, ApiKeyScopes.Parse(row.Scopes), row.RateLimitPerMinute), SchemeName));
@@ -133,12 +145,13 @@ public sealed class ApiKeyAuthenticationHandler(
             detail: "The API key does not have the scope this endpoint requires.",
             type: "https://tools.ietf.org/html/rfc9110#section-15.5.4").ExecuteAsync(Context);
 
-    private async Task RecordUseAsync(AdminDbContext db, Guid id, DateTime now)
+    private async Task RecordUseAsync(Guid id, DateTime now)
     {
         var threshold = now - LastUseResolution;
         var from = Context.Connection.RemoteIpAddress?.ToString();
         try
         {
+            await using var db = await contexts.CreateDbContextAsync(Context.RequestAborted);
             // Conditional: of concurrent requests (also in other processes) only one per minute writes.
             await db.ApiKeys
                 .Where(k => k.Id == id && (k.LastUsedAt == null || k.LastUsedAt <= threshold))

@@ -20,6 +20,7 @@ public static class ApiKeysFeature
     {
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, _ => { });
+        services.AddSingleton<ApiKeyLookupCache>();
         services.AddAuthorizationBuilder().AddApiPolicies();
         return services;
     }
