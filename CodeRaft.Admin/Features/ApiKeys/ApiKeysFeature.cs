@@ -22,6 +22,7 @@ public static class ApiKeysFeature
         services.AddScoped<ApiKeyService>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, _ => { });
+        services.AddSingleton<ApiKeyLookupCache>();
         services.AddAuthorizationBuilder().AddApiPolicies();
         return services;
     }

@@ -12,7 +12,7 @@ public static class ApiV1Endpoints
 {
     public static IEndpointRouteBuilder MapApiV1(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1").DisableAntiforgery();
+        var api = app.MapGroup("/api/v1").DisableAntiforgery().AddApiRateLimits();
 
         // Which key is this? For a client checking its configuration.
         api.MapGet("/whoami", (ClaimsPrincipal user) => TypedResults.Ok(new WhoAmI(

@@ -40,8 +40,10 @@ public static class AdminApplicationExtensions
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.Use(KeepStatusPagesForReadsOnly);
         app.UseRateLimiter(); // after forwarded headers: buckets are per real client address
+        app.UseApiAddressThrottle(); // before authentication: an address guessing keys costs no key lookups
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseApiKeyRateLimits(); // after authorization: the key is known, the endpoint has not run
         app.UseAntiforgery();
         return app;
     }
