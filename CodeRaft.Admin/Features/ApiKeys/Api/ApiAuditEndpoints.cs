@@ -40,6 +40,27 @@ public static class ApiAuditEndpoints
             .RequireAuthorization(ApiPolicies.AuditRead)
             .Produces<ApiAuditPage>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // Bound as text so that a bad value gets this API's own 400 sentence; documented as the numbers they are.
+                foreach (var parameter in (operation.Parameters ?? []).OfType<Microsoft.OpenApi.OpenApiParameter>())
+                {
+                    var isLimit = parameter.Name == "limit";
+                    parameter.Description = isLimit
+                        ? $"Entries per page, 1 to {MaxPageSize} (default {DefaultPageSize})."
+                        : "Return entries with a sequence greater than this (default 0). Pass the previous page's 'next'.";
+                    parameter.Schema = new Microsoft.OpenApi.OpenApiSchema
+                    {
+                        Type = Microsoft.OpenApi.JsonSchemaType.Integer,
+                        Format = "int64",
+                        Minimum = isLimit ? "1" : "0",
+                        Maximum = isLimit ? MaxPageSize.ToString(CultureInfo.InvariantCulture) : null,
+                        Default = System.Text.Json.Nodes.JsonValue.Create(isLimit ? DefaultPageSize : 0),
+                    };
+                }
+
+                return Task.CompletedTask;
+            })
             .WithName("ReadAuditEvents").WithTags("Audit")
             .WithSummary("Entries after a sequence, in the export shape (keyset paging: pass 'next' as 'after').");
 
