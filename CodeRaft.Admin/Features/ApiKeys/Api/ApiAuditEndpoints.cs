@@ -106,8 +106,11 @@ public static class ApiAuditEndpoints
         }
         catch (ValidationException ex)
         {
-            // The parser runs the same validator, so this means the two drifted apart; still the client's input.
-            return ApiProblems.Problem(StatusCodes.Status400BadRequest, ex.Errors.FirstOrDefault()?.ErrorMessage ?? "An event is invalid.");
+            // The writer checks every event before it writes any (nothing was written); name the offending fields.
+            var invalid = AuditIngestParser.Validate(parsed.Events);
+            return invalid.IsValid
+                ? ApiProblems.Problem(StatusCodes.Status400BadRequest, ex.Errors.FirstOrDefault()?.ErrorMessage ?? "An event is invalid.")
+                : ApiProblems.Invalid(invalid.Detail!, invalid.Errors);
         }
         catch (AuditWriteException ex)
         {

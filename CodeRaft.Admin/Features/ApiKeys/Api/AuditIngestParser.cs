@@ -8,7 +8,8 @@ namespace CodeRaft.Admin.Features.ApiKeys.Api;
 /// <summary>
 /// Turns the body of <c>POST /api/v1/audit/events</c> into audit events, strictly (ADR-009): a JSON array of 1 to
 /// 1000 objects, only the eleven fields of CONTRACTS §6, strings where strings belong, <c>details</c> an object, the
-/// five required fields present, every event valid for <see cref="AuditEventValidator"/>. Any fault refuses the whole
+/// five required fields present, every event valid for <see cref="AuditEventValidator"/> (checked by the writer, see
+/// <see cref="Validate"/>). Any fault refuses the whole
 /// request (nothing is written), naming each offending field by its JSON path, e.g. <c>$[3].product</c>.
 ///
 /// The body is read as a <see cref="JsonDocument"/> and checked field by field instead of being deserialized into a
@@ -184,13 +185,26 @@ public static class AuditIngestParser
             TargetId = values[9] ?? "",
             Details = details,
         };
-        var validation = Validator.Validate(auditEvent);
-        foreach (var failure in validation.Errors)
+        return auditEvent;
+    }
+
+    /// <summary>
+    /// The chain's own rules (<see cref="AuditEventValidator"/>) per event, with the events' JSON paths. The writer
+    /// checks every event before it writes anything, so the endpoint runs this only when the writer refused a batch —
+    /// the rules are not paid twice for every valid batch.
+    /// </summary>
+    public static Result Validate(IReadOnlyList<AuditEvent> events)
+    {
+        var errors = new Errors();
+        for (var index = 0; index < events.Count; index++)
         {
-            errors.Add($"{path}.{JsonName(failure.PropertyName)}", Message(failure));
+            foreach (var failure in Validator.Validate(events[index]).Errors)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"$[{index}].{JsonName(failure.PropertyName)}"), Message(failure));
+            }
         }
 
-        return validation.IsValid ? auditEvent : null;
+        return errors.Count == 0 ? new Result(events, null, errors.ByPath) : Refuse(errors.Summary(), errors.ByPath);
     }
 
     // The validator names C# properties (Product, SourceIp) or the overridden event names (actorType); the client
