@@ -30,7 +30,7 @@ internal static class IngestBenchmark
     private const int BatchSize = 1000;
     private const int BatchesPerRun = 20;
     private const int ConcurrentClients = 4;
-    private const int Rounds = 3;
+    private const int Rounds = 5;
 
     public static async Task<int> RunAsync()
     {

@@ -112,8 +112,9 @@ public static class ApiAuditEndpoints
                 ? ApiProblems.Problem(StatusCodes.Status400BadRequest, ex.Errors.FirstOrDefault()?.ErrorMessage ?? "An event is invalid.")
                 : ApiProblems.Invalid(invalid.Detail!, invalid.Errors);
         }
-        catch (AuditWriteException ex)
+        catch (Exception ex) when (ex is AuditWriteException or System.Data.Common.DbException)
         {
+            // Fail closed (a full disk, a lost PostgreSQL connection, a lock held too long): nothing was written.
             loggers.CreateLogger(typeof(ApiAuditEndpoints)).LogError(ex, "Audit ingest of {Count} events failed; nothing was written", parsed.Events.Count);
             return ApiProblems.Problem(StatusCodes.Status503ServiceUnavailable, "The audit log could not be written; nothing was recorded. Retry later.");
         }
