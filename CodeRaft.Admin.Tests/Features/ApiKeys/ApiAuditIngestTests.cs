@@ -141,6 +141,17 @@ public sealed class ApiAuditIngestTests : IClassFixture<AdminAppFactory>, IAsync
     }
 
     [Fact]
+    public async Task Ingest_DetailsNestedDeeperThan32_400Malformed()
+    {
+        var batch = new JsonArray(ApiTestClient.Event(0));
+        var json = batch.ToJsonString().Replace("\"profile\":\"full\"", "\"deep\":" + new string('[', 40) + new string(']', 40), StringComparison.Ordinal);
+
+        var problem = await RefusedAsync(json);
+
+        Assert.Contains("depth", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ingest_MissingRequiredFields_400NamingIndexAndField()
     {
         var batch = new JsonArray(ApiTestClient.Event(0), ApiTestClient.Event(1));
