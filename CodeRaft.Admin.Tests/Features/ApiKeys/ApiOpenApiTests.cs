@@ -40,5 +40,9 @@ public sealed class ApiOpenApiTests(AdminAppFactory factory) : IClassFixture<Adm
         Assert.Superset(new HashSet<string> { "201", "400", "401", "403", "413", "415", "429" }, responses.ToHashSet());
         Assert.True(ingest.GetProperty("responses").GetProperty("413").GetProperty("content").TryGetProperty("application/problem+json", out _));
         Assert.True(ingest.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        var ingestEvent = document.GetProperty("components").GetProperty("schemas").GetProperty("ApiIngestEvent");
+        Assert.Equal(["product", "category", "action", "outcome", "actorType"], ingestEvent.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        Assert.False(ingestEvent.GetProperty("additionalProperties").GetBoolean());
+        Assert.Equal(["entraguard", "ravenscan", "redfox-bastion"], ingestEvent.GetProperty("properties").GetProperty("product").GetProperty("enum").EnumerateArray().Select(v => v.GetString()));
     }
 }

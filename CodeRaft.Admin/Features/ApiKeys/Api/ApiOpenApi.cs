@@ -17,6 +17,19 @@ public static class ApiOpenApi
         services.AddOpenApi("v1", options =>
         {
             options.ShouldInclude = description => description.RelativePath?.StartsWith("api/v1/", StringComparison.OrdinalIgnoreCase) == true;
+            // The ingest event as strictly as the parser reads it: no other fields, the closed vocabularies.
+            options.AddSchemaTransformer((schema, context, _) =>
+            {
+                if (context.JsonTypeInfo.Type == typeof(ApiIngestEvent))
+                {
+                    schema.AdditionalPropertiesAllowed = false;
+                    Enumerate(schema, "product", AuditIngestParser.Products);
+                    Enumerate(schema, "outcome", Audit.Chain.AuditVocabulary.Outcomes);
+                    Enumerate(schema, "actorType", Audit.Chain.AuditVocabulary.ActorTypes);
+                }
+
+                return Task.CompletedTask;
+            });
             options.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info = new OpenApiInfo
@@ -44,6 +57,14 @@ public static class ApiOpenApi
                 return Task.CompletedTask;
             });
         });
+
+    private static void Enumerate(OpenApiSchema schema, string property, IEnumerable<string> values)
+    {
+        if (schema.Properties?.TryGetValue(property, out var found) == true && found is OpenApiSchema target)
+        {
+            target.Enum = [.. values.Select(v => (System.Text.Json.Nodes.JsonNode)System.Text.Json.Nodes.JsonValue.Create(v))];
+        }
+    }
 
     public static IEndpointRouteBuilder MapApiOpenApi(this IEndpointRouteBuilder app)
     {
