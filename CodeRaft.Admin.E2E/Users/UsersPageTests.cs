@@ -54,7 +54,7 @@ public sealed class UsersPageTests(AdminAppFixture app, BrowserFixture browser, 
         await Expect(users.DetailName).ToHaveTextAsync(Markup);
         await Expect(users.Section("mfa").Locator("[data-mfa=enrolled]")).ToBeVisibleAsync();
         await Expect(users.Section("products").Locator("[data-product]")).ToHaveCountAsync(2);
-        await Expect(users.Section("api-keys")).ToContainTextAsync("No API keys exist yet.");
+        await Expect(users.Section("api-keys")).ToContainTextAsync("This user has not created any API keys.");
         await Expect(users.Section("sign-ins").Locator("tr[data-seq]")).ToHaveCountAsync(1);
         await Expect(users.Section("sign-ins")).ToContainTextAsync("192.0.2.44");
         await AuditLogTests.SaveScreenshotAsync(session.Page, "users-1280-drawer.png", output);

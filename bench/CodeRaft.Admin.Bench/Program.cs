@@ -2,9 +2,9 @@ using CodeRaft.Admin.Bench.Audit;
 using CodeRaft.Admin.Bench.Encryption;
 using CodeRaft.Admin.Bench.Startup;
 
-// dotnet run -c Release --project bench/CodeRaft.Admin.Bench -- [encryption|startup|audit|stepup|signin|users|all]   (docs/benchmarks.md)
+// dotnet run -c Release --project bench/CodeRaft.Admin.Bench -- [encryption|startup|audit|stepup|signin|users|apiget|ingest|all]   (docs/benchmarks.md)
 // Exit codes: 0 measured and every goal met, 1 a goal missed or a measurement failed, 2 usage.
-string[] modes = ["encryption", "startup", "audit", "stepup", "signin", "users", "all"];
+string[] modes = ["encryption", "startup", "audit", "stepup", "signin", "users", "apiget", "ingest", "all"];
 var mode = args.Length == 0 ? "all" : args[0];
 if (args.Length > 1 || !modes.Contains(mode))
 {
@@ -41,6 +41,16 @@ if (mode is "signin" or "all")
 if (mode is "users" or "all")
 {
     exitCode = Math.Max(exitCode, await CodeRaft.Admin.Bench.Users.UsersBenchmark.RunAsync());
+}
+
+if (mode is "apiget" or "all")
+{
+    exitCode = Math.Max(exitCode, await CodeRaft.Admin.Bench.Api.RateLimitedGetBenchmark.RunAsync());
+}
+
+if (mode is "ingest" or "all")
+{
+    exitCode = Math.Max(exitCode, await CodeRaft.Admin.Bench.Api.IngestBenchmark.RunAsync());
 }
 
 return exitCode;

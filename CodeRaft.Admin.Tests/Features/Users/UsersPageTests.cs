@@ -201,7 +201,7 @@ public sealed class UsersPageTests : AdminBunitContext, IAsyncLifetime
         Assert.Contains("Local account", page.Find("#user-detail [data-field=sign-in-method]").TextContent, StringComparison.Ordinal);
         Assert.NotNull(page.Find("#user-detail [data-section=mfa] [data-mfa=enrolled]"));
         Assert.Equal(["redfox-bastion"], page.FindAll("#user-detail [data-section=products] [data-product]").Select(p => p.GetAttribute("data-product")));
-        Assert.Equal("No API keys exist yet.", page.Find("#user-detail [data-section=api-keys] [data-empty]").TextContent);
+        Assert.Equal("This user has not created any API keys.", page.Find("#user-detail [data-section=api-keys] [data-empty]").TextContent);
         Assert.Equal([Seq(seeded[1].Sequence), Seq(seeded[0].Sequence)],
             page.FindAll("#user-detail [data-section=sign-ins] tr[data-seq]").Select(r => r.GetAttribute("data-seq")));
         Assert.Equal([Seq(seeded[2].Sequence), Seq(seeded[1].Sequence), Seq(seeded[0].Sequence)],

@@ -15,6 +15,9 @@ public static class ApiKeyClaims
     public const string KeyId = "apikey_id";
     public const string Identifier = "apikey_identifier";
     public const string Scope = "scope";
+
+    /// <summary>The key's requests per minute, so the rate limit needs no query of its own (ApiRateLimits).</summary>
+    public const string RateLimit = "apikey_rate_limit";
 }
 
 /// <summary>
@@ -23,7 +26,8 @@ public static class ApiKeyClaims
 ///
 ///   1. the format and CRC-32 checksum are checked first: a mistyped, truncated or random key is refused without
 ///      any database query;
-///   2. the row is found by the SHA-256 of the key, and the stored hash is compared in constant time;
+///   2. the row is found by the SHA-256 of the key (kept for a second by <see cref="ApiKeyLookupCache"/>, which
+///      every audited change in this process clears), and the stored hash is compared in constant time;
 ///   3. revoked and expired keys are refused; refusals answer 401 with RFC 9457 problem details;
 ///   4. last use (time and source address) is written at most once a minute per key, with a conditional UPDATE,
 ///      so busy keys cause no write amplification.
@@ -33,6 +37,7 @@ public sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     IDbContextFactory<AdminDbContext> contexts,
+    ApiKeyLookupCache cache,
     TimeProvider time)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -66,11 +71,20 @@ public sealed class ApiKeyAuthenticationHandler(
 
         var hash = ApiKeyFormat.HashBytes(key);
         var hex = Convert.ToHexStringLower(hash);
-        await using var db = await contexts.CreateDbContextAsync(Context.RequestAborted);
-        var row = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.KeyHash == hex)
-            .Select(k => new { k.Id, k.Identifier, k.KeyHash, k.Scopes, k.ExpiresAt, k.RevokedAt, k.LastUsedAt })
-            .SingleOrDefaultAsync(Context.RequestAborted);
+        if (!cache.TryGet(hex, out var row))
+        {
+            var generation = cache.Generation;
+            await using var db = await contexts.CreateDbContextAsync(Context.RequestAborted);
+            row = await db.ApiKeys.AsNoTracking()
+                .Where(k => k.KeyHash == hex)
+                .Select(k => new ApiKeyRow(k.Id, k.Identifier, k.KeyHash, k.Scopes, k.ExpiresAt, k.RevokedAt, k.LastUsedAt, k.RateLimitPerMinute))
+                .SingleOrDefaultAsync(Context.RequestAborted);
+            if (row is not null)
+            {
+                cache.Store(hex, row, generation);
+            }
+        }
+
         // Constant-time over the stored text itself: nothing is parsed, so no stored value can make this throw.
         if (row is null || !CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(row.KeyHash), System.Text.Encoding.ASCII.GetBytes(hex)))
         {
@@ -90,19 +104,21 @@ public sealed class ApiKeyAuthenticationHandler(
 
         if (row.LastUsedAt is not { } used || now - used >= LastUseResolution)
         {
-            await RecordUseAsync(db, row.Id, now);
+            await RecordUseAsync(row.Id, now);
+            cache.Touch(hex, row, now);
         }
 
-        return AuthenticateResult.Success(new AuthenticationTicket(CreatePrincipal(row.Id, row.Identifier, ApiKeyScopes.Parse(row.Scopes)), SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(CreatePrincipal(row.Id, row.Identifier, ApiKeyScopes.Parse(row.Scopes), row.RateLimitPerMinute), SchemeName));
     }
 
-    /// <summary>The principal of a valid key: its id, identifier and scopes; nothing a console policy asks for.</summary>
-    public static ClaimsPrincipal CreatePrincipal(Guid id, string identifier, IEnumerable<string> scopes)
+    /// <summary>The principal of a valid key: its id, identifier, scopes and rate; nothing a console policy asks for.</summary>
+    public static ClaimsPrincipal CreatePrincipal(Guid id, string identifier, IEnumerable<string> scopes, int rateLimitPerMinute = ApiKeyInputValidator.DefaultRateLimitPerMinute)
     {
         var identity = new ClaimsIdentity(SchemeName, ClaimTypes.Name, ClaimTypes.Role);
         identity.AddClaim(new Claim(ClaimTypes.Name, identifier));
         identity.AddClaim(new Claim(ApiKeyClaims.KeyId, id.ToString()));
         identity.AddClaim(new Claim(ApiKeyClaims.Identifier, identifier));
+        identity.AddClaim(new Claim(ApiKeyClaims.RateLimit, rateLimitPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer32));
         foreach (var scope in scopes)
         {
             identity.AddClaim(new Claim(ApiKeyClaims.Scope, scope));
@@ -129,12 +145,13 @@ public sealed class ApiKeyAuthenticationHandler(
             detail: "The API key does not have the scope this endpoint requires.",
             type: "https://tools.ietf.org/html/rfc9110#section-15.5.4").ExecuteAsync(Context);
 
-    private async Task RecordUseAsync(AdminDbContext db, Guid id, DateTime now)
+    private async Task RecordUseAsync(Guid id, DateTime now)
     {
         var threshold = now - LastUseResolution;
         var from = Context.Connection.RemoteIpAddress?.ToString();
         try
         {
+            await using var db = await contexts.CreateDbContextAsync(Context.RequestAborted);
             // Conditional: of concurrent requests (also in other processes) only one per minute writes.
             await db.ApiKeys
                 .Where(k => k.Id == id && (k.LastUsedAt == null || k.LastUsedAt <= threshold))

@@ -1,17 +1,23 @@
 using System.Globalization;
+using CodeRaft.Admin.Features.Audit;
 using CodeRaft.Admin.Features.Audit.Chain;
 using CodeRaft.Admin.Features.Users;
+using CodeRaft.Admin.Features.Users.Directory;
 using CodeRaft.Admin.Infrastructure.Data;
+using CodeRaft.Admin.Security.Authorization;
 using Microsoft.EntityFrameworkCore;
 
 namespace CodeRaft.Admin.Features.ApiKeys;
 
 /// <summary>
-/// Creating, revoking and listing API keys (docs/api.md). NOT for components: the console's service (a later slice
-/// of issue 6) demands a step-up first; the CLI calls this with <see cref="UserOperator.HostCli"/>.
+/// Creating, revoking and listing API keys (docs/api.md). NOT for components: the console goes through
+/// <see cref="ApiKeyService"/>, which demands a step-up first; the CLI calls this with <see cref="UserOperator.HostCli"/>.
 ///
 /// Each change runs in ONE <see cref="AuditWriter.ExecuteAsync{T}"/>: the row and its audit entry commit together or
-/// not at all. The plaintext key exists only in the <see cref="ApiKeyCreated"/> returned once; the row holds its
+/// not at all. A console user's CURRENT role and status are read from the store inside that transaction (never the
+/// session's claims): only active holders of <see cref="AdminPermission.ManageApiKeys"/> may create or revoke; a
+/// refusal is audited as denied and changes nothing. The host CLI is not subject to the matrix (see
+/// <see cref="UserOperator.HostCli"/>). The plaintext key exists only in the <see cref="ApiKeyCreated"/> returned once; the row holds its
 /// SHA-256, and the audit entry its identifier (first 12 characters) — never the key.
 /// </summary>
 public sealed class ApiKeyManagementCore(
@@ -43,14 +49,22 @@ public sealed class ApiKeyManagementCore(
             Name = ApiKeyInputValidator.Trimmed(input.Name),
             Scopes = ApiKeyScopes.Format(input.Scopes),
             CreatedAt = now.UtcDateTime,
-            CreatedBy = ActorId(by),
+            CreatedBy = "", // the operator's id, set once the store has vouched for them
             ExpiresAt = now.AddDays(input.ExpiresInDays).UtcDateTime,
             RateLimitPerMinute = input.RateLimitPerMinute,
         };
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await audit.ExecuteAsync<bool>(db, async ct =>
+        var denied = await audit.ExecuteAsync<string?>(db, async ct =>
         {
+            var actor = await LoadOperatorAsync(db, by, ct);
+            if (actor.Denial is { } denial)
+            {
+                return (denial, [Denied("apikey.created", actor, "", denial, AuditDetails.Of(("name", row.Name), ("scopes", row.ScopeList)))]);
+            }
+
+            row.CreatedBy = actor.Id;
+
             // An identifier carries about 47 random bits: among many keys a clash is rare but possible, and the
             // identifier must name one key. Draw again (inside the chain lock, so no concurrent creation interleaves).
             for (var attempt = 0; await db.ApiKeys.AnyAsync(k => k.Identifier == row.Identifier || k.KeyHash == row.KeyHash, ct); attempt++)
@@ -67,7 +81,7 @@ public sealed class ApiKeyManagementCore(
 
             db.ApiKeys.Add(row);
             await db.SaveChangesAsync(ct);
-            return (true, [Event("apikey.created", by, row, AuditDetails.Of(
+            return (null, [Event("apikey.created", actor, row, AuditDetails.Of(
                 ("id", row.Id.ToString()),
                 ("identifier", row.Identifier),
                 ("name", row.Name),
@@ -75,6 +89,11 @@ public sealed class ApiKeyManagementCore(
                 ("expiresAt", AuditHash.FormatTimestamp(new DateTimeOffset(row.ExpiresAt, TimeSpan.Zero))),
                 ("rateLimitPerMinute", row.RateLimitPerMinute)))]);
         }, cancellationToken);
+
+        if (denied is not null)
+        {
+            return new ApiKeyCreateResult(ApiKeyOutcome.Denied, denied, null);
+        }
 
         return new ApiKeyCreateResult(ApiKeyOutcome.Succeeded,
             string.Create(CultureInfo.InvariantCulture, $"Created API key {row.Identifier} ({row.Name}); it expires on {row.ExpiresAt:yyyy-MM-dd HH:mm} UTC."),
@@ -87,7 +106,14 @@ public sealed class ApiKeyManagementCore(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await audit.ExecuteAsync<ApiKeyResult>(db, async ct =>
         {
+            var actor = await LoadOperatorAsync(db, by, ct);
             var row = await db.ApiKeys.SingleOrDefaultAsync(k => k.Id == id, ct);
+            if (actor.Denial is { } denial)
+            {
+                return (new ApiKeyResult(ApiKeyOutcome.Denied, denial),
+                    [Denied("apikey.revoked", actor, row?.Identifier ?? "", denial, AuditDetails.Of(("id", id.ToString())))]);
+            }
+
             if (row is null)
             {
                 return (new ApiKeyResult(ApiKeyOutcome.NotFound, "No API key has this id."), []);
@@ -100,10 +126,10 @@ public sealed class ApiKeyManagementCore(
             }
 
             row.RevokedAt = time.GetUtcNow().UtcDateTime;
-            row.RevokedBy = ActorId(by);
+            row.RevokedBy = actor.Id;
             await db.SaveChangesAsync(ct);
             return (new ApiKeyResult(ApiKeyOutcome.Succeeded, $"Revoked API key {row.Identifier} ({row.Name}); it is refused from now on."),
-                [Event("apikey.revoked", by, row, AuditDetails.Of(("id", row.Id.ToString()), ("identifier", row.Identifier), ("name", row.Name)))]);
+                [Event("apikey.revoked", actor, row, AuditDetails.Of(("id", row.Id.ToString()), ("identifier", row.Identifier), ("name", row.Name)))]);
         }, cancellationToken);
     }
 
@@ -111,25 +137,133 @@ public sealed class ApiKeyManagementCore(
     public async Task<IReadOnlyList<ApiKeySummary>> ListAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.ApiKeys.AsNoTracking()
-            .OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Identifier)
-            .Select(k => new ApiKeySummary(k.Id, k.Identifier, k.Name, k.Scopes, k.CreatedAt, k.CreatedBy, k.ExpiresAt, k.RevokedAt,
-                k.LastUsedAt, k.LastUsedFrom, k.RateLimitPerMinute))
-            .ToListAsync(cancellationToken);
+        return await Summaries(db.ApiKeys.AsNoTracking()).ToListAsync(cancellationToken);
     }
 
-    private static string ActorId(UserOperator by) => by.IsHostCli ? "cli" : by.UserId!.Value.ToString();
+    /// <summary>
+    /// All keys for the console, newest first, each with the name of who created it (a console user's display name or
+    /// e-mail address as the store has it now; <c>cli</c>; or the stored id when that user was removed), and the time
+    /// of reading, against which the console tells expired and expiring keys.
+    /// </summary>
+    public async Task<ApiKeyList> ListWithCreatorsAsync(CancellationToken cancellationToken = default)
+    {
+        var asOf = time.GetUtcNow().UtcDateTime;
+        var keys = await ListAsync(cancellationToken);
+        var ids = keys.Select(k => Guid.TryParse(k.CreatedBy, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).Distinct().ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var users = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id))
+            .Select(u => new { u.Id, u.DisplayName, u.Email }).ToListAsync(cancellationToken);
+        var names = users.ToDictionary(u => u.Id.ToString(), u => string.IsNullOrWhiteSpace(u.DisplayName) ? u.Email ?? u.Id.ToString() : u.DisplayName, StringComparer.OrdinalIgnoreCase);
+        return new ApiKeyList([.. keys.Select(k => new ApiKeyListItem(k, names.GetValueOrDefault(k.CreatedBy, k.CreatedBy)))], asOf);
+    }
 
-    private static AuditEvent Event(string action, UserOperator by, ApiKey row, System.Text.Json.Nodes.JsonObject details) => new()
+    /// <summary>The keys a console user created, newest first (the Users page's drawer).</summary>
+    public async Task<IReadOnlyList<ApiKeySummary>> ListCreatedByAsync(Guid userId, CancellationToken cancellationToken = default)
+    {
+        var id = userId.ToString();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await Summaries(db.ApiKeys.AsNoTracking().Where(k => k.CreatedBy == id)).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A key's activity: the newest <paramref name="limit"/> audit entries that name it as target (created, revoked) or
+    /// as actor (requests made with it that were audited), newest first. Null when no key has this id. Two queries,
+    /// one per index ((target_id, sequence), (actor_id, sequence)), merged here — as the Users drawer does.
+    /// </summary>
+    public async Task<ApiKeyActivity?> ActivityAsync(Guid id, int limit = ApiKeyActivity.DefaultLimit, CancellationToken cancellationToken = default)
+    {
+        limit = Math.Clamp(limit, 1, 500);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var identifier = await db.ApiKeys.AsNoTracking().Where(k => k.Id == id).Select(k => k.Identifier).SingleOrDefaultAsync(cancellationToken);
+        if (identifier is null)
+        {
+            return null;
+        }
+
+        var asTarget = await Lines(db.AuditEntries.Where(e => e.TargetId == identifier && e.TargetType == TargetType), limit).ToListAsync(cancellationToken);
+        var asActor = await Lines(db.AuditEntries.Where(e => e.ActorId == identifier && e.ActorType == TargetType), limit).ToListAsync(cancellationToken);
+        var merged = asTarget.Concat(asActor).DistinctBy(e => e.Sequence).OrderByDescending(e => e.Sequence).ToList();
+        return new ApiKeyActivity(identifier, [.. merged.Take(limit)], merged.Count > limit || asTarget.Count == limit || asActor.Count == limit);
+
+        static IQueryable<UserAuditLine> Lines(IQueryable<AuditEntry> query, int limit) => query.AsNoTracking()
+            .OrderByDescending(e => e.Sequence)
+            .Take(limit)
+            .Select(e => new UserAuditLine(e.Sequence, e.Timestamp, e.Category, e.Action, e.Outcome, e.ActorType, e.ActorId, e.ActorName,
+                e.SourceIp, e.TargetType, e.TargetId));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="by"/> may manage API keys now (role and status from the store): for the console's reads
+    /// and for showing the buttons. The operations check again inside their transaction.
+    /// </summary>
+    public async Task<bool> MayManageAsync(UserOperator by, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(by);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return (await LoadOperatorAsync(db, by, cancellationToken)).Denial is null;
+    }
+
+    private const string TargetType = "apikey";
+
+    private static IQueryable<ApiKeySummary> Summaries(IQueryable<ApiKey> keys) => keys
+        .OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Identifier)
+        .Select(k => new ApiKeySummary(k.Id, k.Identifier, k.Name, k.Scopes, k.CreatedAt, k.CreatedBy, k.ExpiresAt, k.RevokedAt,
+            k.LastUsedAt, k.LastUsedFrom, k.RateLimitPerMinute));
+
+    /// <summary>The operator as the store knows them now; <see cref="Operator.Denial"/> says why they may not act.</summary>
+    private static async Task<Operator> LoadOperatorAsync(AdminDbContext db, UserOperator by, CancellationToken ct)
+    {
+        if (by.IsHostCli)
+        {
+            return new Operator("cli", AuditActor.Cli, null);
+        }
+
+        var id = by.UserId!.Value;
+        var user = await db.Users.AsNoTracking().Where(u => u.Id == id)
+            .Select(u => new { u.Role, u.Status, u.DisplayName, u.Email }).SingleOrDefaultAsync(ct);
+        var actor = AuditActor.User(id.ToString(), user is null ? "" : AuditName(string.IsNullOrEmpty(user.DisplayName) ? user.Email : user.DisplayName));
+        var denial = user is null ? "Your account no longer exists."
+            : user.Status != AdminUserStatus.Active ? "Your account is not active."
+            : !user.Role.Allows(AdminPermission.ManageApiKeys) ? "Only Owners and Administrators can manage API keys."
+            : null;
+        return new Operator(id.ToString(), actor, denial);
+    }
+
+    /// <summary>Names come from the store, and OIDC providers fill some: keep the audit's one-line fields clean.</summary>
+    private static string AuditName(string? value)
+    {
+        var clean = new string((value ?? "").Where(c => !char.IsControl(c) && !char.IsSurrogate(c) && c is not (>= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069')).ToArray());
+        return clean.Length > 256 ? clean[..256] : clean;
+    }
+
+    private static AuditEvent Event(string action, Operator actor, ApiKey row, System.Text.Json.Nodes.JsonObject details) => new()
     {
         Category = "apikeys",
         Action = action,
-        Actor = by.IsHostCli ? AuditActor.Cli : AuditActor.User(by.UserId!.Value.ToString(), ""),
+        Actor = actor.Audit,
         // CONTRACTS §5: the identifier names a key in the audit log (docs/audit-chain.md, worked example).
-        TargetType = "apikey",
+        TargetType = TargetType,
         TargetId = row.Identifier,
         Details = details,
     };
+
+    private static AuditEvent Denied(string action, Operator actor, string identifier, string reason, System.Text.Json.Nodes.JsonObject details)
+    {
+        details["reason"] = reason;
+        return new AuditEvent
+        {
+            Category = "apikeys",
+            Action = action,
+            Outcome = AuditVocabulary.Denied,
+            Actor = actor.Audit,
+            TargetType = TargetType,
+            TargetId = identifier,
+            Details = details,
+        };
+    }
+
+    /// <summary>Who acts: the id recorded on the row (<c>cli</c> or a user id), the audit actor, and why they may not (null: they may).</summary>
+    private sealed record Operator(string Id, AuditActor Audit, string? Denial);
 }
 
 public enum ApiKeyOutcome
@@ -138,6 +272,9 @@ public enum ApiKeyOutcome
     Unchanged,
     Invalid,
     NotFound,
+
+    /// <summary>The operator may not manage API keys (role or status, read from the store); audited as denied.</summary>
+    Denied,
 }
 
 public record ApiKeyResult(ApiKeyOutcome Outcome, string Message)
@@ -158,4 +295,16 @@ public sealed record ApiKeySummary(Guid Id, string Identifier, string Name, stri
     DateTime ExpiresAt, DateTime? RevokedAt, DateTime? LastUsedAt, string? LastUsedFrom, int RateLimitPerMinute)
 {
     public IReadOnlyList<string> ScopeList => ApiKeyScopes.Parse(Scopes);
+}
+
+/// <summary>The console's list, and when it was read (states such as "expired" are relative to it).</summary>
+public sealed record ApiKeyList(IReadOnlyList<ApiKeyListItem> Keys, DateTime AsOf);
+
+/// <summary>A key as the console lists it: the summary and the name of who created it.</summary>
+public sealed record ApiKeyListItem(ApiKeySummary Key, string CreatedByName);
+
+/// <summary>A key's audit entries, newest first; <see cref="MayHaveMore"/> when the log may hold older ones.</summary>
+public sealed record ApiKeyActivity(string Identifier, IReadOnlyList<UserAuditLine> Entries, bool MayHaveMore)
+{
+    public const int DefaultLimit = 50;
 }

@@ -1,6 +1,7 @@
 using CodeRaft.Admin.Components;
 using CodeRaft.Admin.Security.Authentication;
 using CodeRaft.Admin.Features.ApiKeys;
+using CodeRaft.Admin.Features.ApiKeys.Api;
 using CodeRaft.Admin.Features.Audit.Export;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -40,21 +41,24 @@ public static class AdminApplicationExtensions
         // Pages for GET/HEAD only: re-executing a POST (e.g. a form whose antiforgery token went stale) would run
         // antiforgery again on the same request and fail with a 500. Posts get one plain sentence instead.
         app.Use(WriteSentenceForFailedWritesAsync);
+        app.Use(ApiProblemResponses.WriteAsync); // /api only: problem details instead of pages or sentences
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.Use(KeepStatusPagesForReadsOnly);
         app.UseRateLimiter(); // after forwarded headers: buckets are per real client address
+        app.UseApiAddressThrottle(); // before authentication: an address guessing keys costs no key lookups
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseApiKeyRateLimits(); // after authorization: the key is known, the endpoint has not run
         app.UseAntiforgery();
         return app;
     }
 
     private static bool IsRead(HttpContext http) => HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
 
-    /// <summary>Inside the status-code-pages middleware: turns it off for anything but GET/HEAD.</summary>
+    /// <summary>Inside the status-code-pages middleware: turns it off for anything but GET/HEAD, and for the API.</summary>
     private static Task KeepStatusPagesForReadsOnly(HttpContext http, Func<Task> next)
     {
-        if (!IsRead(http) && http.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages)
+        if ((!IsRead(http) || ApiProblems.IsApiRequest(http)) && http.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages)
         {
             pages.Enabled = false;
         }
@@ -92,6 +96,12 @@ public static class AdminApplicationExtensions
         var limit = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
         if (limit is not null && context.Request.ContentLength > limit)
         {
+            if (ApiProblems.IsApiRequest(context))
+            {
+                return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge,
+                    $"The request body is larger than this endpoint's limit of {limit} bytes.").ExecuteAsync(context);
+            }
+
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             context.Response.ContentType = "text/plain; charset=utf-8";
             return context.Response.WriteAsync($"The request body is larger than the limit of {limit} bytes.");
@@ -110,6 +120,7 @@ public static class AdminApplicationExtensions
         app.MapAccountEndpoints();
         app.MapAuditExport();
         app.MapApiV1(); // API-key scheme only (Features/ApiKeys/ApiPolicies.cs)
+        app.MapApiOpenApi(); // GET /openapi/v1.json, anonymous
         // Component endpoints (pages and the circuit's hub) need at least the first factor, so a user who still
         // has to enroll TOTP can run the enrollment page; each page's own [Authorize] (FullySignedIn for every
         // screen) is enforced on the request and, inside the circuit, by AuthorizeRouteView.

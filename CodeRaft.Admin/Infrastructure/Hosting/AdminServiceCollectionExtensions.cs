@@ -41,6 +41,8 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddSecuritySettings(); // after AddStepUp: the stored grace period replaces the configured one
         builder.Services.AddAdminAuthentication();
         builder.Services.AddApiKeyAuthentication(); // after: the cookie scheme stays the default
+        builder.Services.AddApiRateLimits();
+        builder.Services.AddApiV1(); // the v1 API's services and its OpenAPI document
         builder.Services.AddAccountEndpoints();
         builder.Services.AddSignInThrottling();
         builder.Services.AddUsers();

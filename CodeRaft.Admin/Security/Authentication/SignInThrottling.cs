@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
 using CodeRaft.Admin.Features.Audit.Chain;
+using CodeRaft.Admin.Security.Throttling;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace CodeRaft.Admin.Security.Authentication;
@@ -27,7 +27,8 @@ public sealed class SignInThrottlingOptions
 /// <summary>
 /// Two brakes on guessing, each bounded so an attacker's cost grows and the audit log cannot be flooded:
 ///   per source address — the anonymous account posts share a token bucket per IP (after trusted proxies);
-///                        over the limit → 429 with Retry-After, one audit entry per address and minute;
+///                        over the limit → 429 with Retry-After, one audit entry per address and minute
+///                        with the count of refused posts (DenialAggregator);
 ///   per account        — consecutive wrong passwords lock password sign-in (AccountEndpoints), TOTP and
 ///                        recovery codes have their own lock (TotpService).
 /// </summary>
@@ -35,10 +36,13 @@ public static class SignInThrottling
 {
     public const string Policy = "account-posts";
 
+    /// <summary>The audit action of refused posts: one entry per address and minute, with the count (<see cref="DenialAggregator"/>).</summary>
+    public const string RateLimitedAction = "auth.rate_limited";
+
     public static IServiceCollection AddSignInThrottling(this IServiceCollection services)
     {
         services.AddOptions<SignInThrottlingOptions>().BindConfiguration("Security:SignIn");
-        services.AddSingleton<RateLimitAudit>();
+        services.AddDenialAudit();
         services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(Policy, http =>
@@ -59,7 +63,9 @@ public static class SignInThrottling
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
                 http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 http.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                await http.RequestServices.GetRequiredService<RateLimitAudit>().RecordAsync(SourceKey(http.Connection.RemoteIpAddress), http.Request.Path, cancellationToken);
+                var source = SourceKey(http.Connection.RemoteIpAddress);
+                http.RequestServices.GetRequiredService<DenialAggregator>().Record(
+                    new Denial("auth", RateLimitedAction, source, AuditActor.Anonymous, source, http.Request.Path.ToUriComponent()));
                 http.Response.ContentType = "text/plain; charset=utf-8";
                 await http.Response.WriteAsync("Too many sign-in attempts from your address. Wait a minute, then try again.", cancellationToken);
             };
@@ -70,42 +76,4 @@ public static class SignInThrottling
     /// <summary>IPv4-mapped IPv6 addresses count as the IPv4 address, so one client has one bucket.</summary>
     internal static string SourceKey(IPAddress? address) =>
         address is null ? "unknown" : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
-}
-
-/// <summary>
-/// Records rate-limit rejections in the audit log at most once per source address and minute, so a flood of
-/// guesses costs the chain one entry a minute per address, not one per request.
-/// </summary>
-public sealed class RateLimitAudit(AuditWriter audit, TimeProvider time)
-{
-    private readonly ConcurrentDictionary<string, long> _lastMinute = new();
-
-    public async Task RecordAsync(string source, string path, CancellationToken cancellationToken)
-    {
-        var minute = time.GetUtcNow().ToUnixTimeSeconds() / 60;
-        var previous = _lastMinute.GetOrAdd(source, -1);
-        if (previous == minute || !_lastMinute.TryUpdate(source, minute, previous))
-        {
-            return;
-        }
-
-        if (_lastMinute.Count > 10_000)
-        {
-            // Bounded memory under a scan from many addresses: forget minutes that are over.
-            foreach (var stale in _lastMinute.Where(p => p.Value < minute).Select(p => p.Key).ToList())
-            {
-                _lastMinute.TryRemove(stale, out _);
-            }
-        }
-
-        await audit.AppendAsync(new AuditEvent
-        {
-            Category = "auth",
-            Action = "auth.rate_limited",
-            Outcome = AuditVocabulary.Denied,
-            Actor = AuditActor.Anonymous,
-            SourceIp = source,
-            Details = AuditDetails.Of(("path", path), ("note", "further rejections from this address in this minute are not recorded one by one")),
-        }, cancellationToken);
-    }
 }

@@ -78,7 +78,7 @@ public sealed class UserDirectoryService(IDbContextFactory<AdminDbContext> conte
     public async Task<UserDetail?> GetDetailAsync(Guid userId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await db.Database.OpenConnectionAsync(cancellationToken); // one connection for the seven statements
+        await db.Database.OpenConnectionAsync(cancellationToken); // one connection for the eight statements
         var user = await db.Users.AsNoTracking()
             .Where(u => u.Id == userId)
             .Select(u => new
@@ -111,6 +111,11 @@ public sealed class UserDirectoryService(IDbContextFactory<AdminDbContext> conte
         var id = userId.ToString();
         var signIns = await RecentEntriesAsync(db.AuditEntries.Where(e => e.Category == "auth"), id, cancellationToken);
         var activity = await RecentEntriesAsync(db.AuditEntries, id, cancellationToken);
+        // The keys this user created (ApiKey.CreatedBy holds the creator's id as text), newest first.
+        var apiKeys = await db.ApiKeys.AsNoTracking().Where(k => k.CreatedBy == id)
+            .OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Identifier)
+            .Select(k => new UserApiKeySummary(k.Id, k.Name, k.Identifier, k.CreatedAt, k.ExpiresAt, k.LastUsedAt, k.RevokedAt))
+            .ToListAsync(cancellationToken);
 
         var now = time.GetUtcNow().UtcDateTime;
         var lockedUntil = Utc(user.TotpLockedUntil);
@@ -123,7 +128,7 @@ public sealed class UserDirectoryService(IDbContextFactory<AdminDbContext> conte
             [.. grants.OrderBy(g => g.Product).Select(g => new ProductGrant(g.Product, Utc(g.GrantedAt), g.GrantedBy))],
             signIns,
             activity,
-            ApiKeys: []);
+            apiKeys);
     }
 
     /// <summary>

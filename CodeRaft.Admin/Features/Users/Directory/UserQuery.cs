@@ -68,7 +68,7 @@ public sealed record UserPage(IReadOnlyList<UserRow> Rows, int TotalCount, int P
 /// <param name="ExternalIssuer">The OIDC issuer the account is bound to; empty for a local account.</param>
 /// <param name="SignIns">The user's last authentication entries (category auth), newest first.</param>
 /// <param name="RecentActivity">The last entries the user did or was the target of, newest first.</param>
-/// <param name="ApiKeys">The user's API keys (issue 6); empty until API keys exist.</param>
+/// <param name="ApiKeys">The API keys the user created, newest first.</param>
 public sealed record UserDetail(
     UserRow User,
     string ExternalIssuer,
@@ -104,7 +104,7 @@ public sealed record UserAuditLine(
     string TargetId);
 
 /// <summary>
-/// An API key owned by the user, as the drawer lists it. API keys arrive with issue 6; until then the list is
-/// always empty. Never carries the key or its hash.
+/// An API key the user created, as the drawer lists it; <see cref="Prefix"/> is its identifier (the first 12
+/// characters, as the API keys page shows it). Never carries the key or its hash.
 /// </summary>
 public sealed record UserApiKeySummary(Guid Id, string Name, string Prefix, DateTime CreatedAt, DateTime ExpiresAt, DateTime? LastUsedAt, DateTime? RevokedAt);
