@@ -37,6 +37,8 @@ public static class AdminApplicationExtensions
 
         app.UseHsts();
         app.UseMiddleware<SecurityHeadersMiddleware>();
+        // The IP allowlists, as early as the client's address is known: before static files, sign-in, the hub, the API.
+        app.UseMiddleware<Features.Network.NetworkAllowlistMiddleware>();
         app.Use(RefuseOversizedBodies);
         // Pages for GET/HEAD only: re-executing a POST (e.g. a form whose antiforgery token went stale) would run
         // antiforgery again on the same request and fail with a 500. Posts get one plain sentence instead.

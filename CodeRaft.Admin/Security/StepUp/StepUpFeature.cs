@@ -10,6 +10,9 @@ public static class StepUpFeature
     {
         services.AddOptions<StepUpOptions>().BindConfiguration("Security:StepUp");
         services.AddSingleton<IStepUpPolicy, ConfiguredStepUpPolicy>();
+        services.AddOptions<StepUpThrottleOptions>().BindConfiguration("Security:StepUp");
+        services.AddSingleton<StepUpThrottle>();
+        services.AddScoped<CircuitClient>();
         services.AddScoped<StepUpService>();
         return services;
     }

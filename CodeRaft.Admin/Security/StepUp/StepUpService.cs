@@ -30,10 +30,17 @@ public sealed partial class StepUpService : IDisposable
     private readonly Dictionary<StepUpTicket, Unlock> _unlocked = [];
     private Unlock? _last;
     private CurrentUser? _user;
+    private readonly StepUpThrottle? _throttle;
+    private readonly CircuitClient? _client;
 
+    /// <param name="throttle">The per-address brake (issue 7); null in tests that do not exercise it.</param>
+    /// <param name="client">This circuit's browser address, for <paramref name="throttle"/>.</param>
     public StepUpService(TotpService totp, IDbContextFactory<AdminDbContext> contexts, AuditWriter audit,
-        AuthenticationStateProvider authentication, IStepUpPolicy policy, TimeProvider time)
+        AuthenticationStateProvider authentication, IStepUpPolicy policy, TimeProvider time,
+        StepUpThrottle? throttle = null, CircuitClient? client = null)
     {
+        _throttle = throttle;
+        _client = client;
         _totp = totp;
         _contexts = contexts;
         _audit = audit;
@@ -50,6 +57,11 @@ public sealed partial class StepUpService : IDisposable
         if (await CurrentUserAsync() is not { } user)
         {
             return NotSignedIn;
+        }
+
+        if (Throttled(user, operation) is { } throttled)
+        {
+            return throttled;
         }
 
         // TotpService owns replay protection (each step accepted once per user, atomically) and lockout.
@@ -74,6 +86,11 @@ public sealed partial class StepUpService : IDisposable
             return NotSignedIn;
         }
 
+        if (Throttled(user, operation) is { } throttled)
+        {
+            return throttled;
+        }
+
         var result = await _totp.VerifyRecoveryCodeAsync(user.Id, code, Purpose(operation), user.Actor, cancellationToken: cancellationToken);
         if (result.Succeeded)
         {
@@ -82,6 +99,12 @@ public sealed partial class StepUpService : IDisposable
 
         return result;
     }
+
+    /// <summary>Refuses the attempt, before any code is checked, when this circuit's address is over its step-up budget.</summary>
+    private TotpResult? Throttled(CurrentUser user, string operation) =>
+        _throttle is null || _throttle.TryAttempt(_client?.Address, user.Actor, operation, out var retryAfter)
+            ? null
+            : new TotpResult(TotpOutcome.Invalid, $"Too many codes were tried from your address. Wait {Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))} seconds, then try again.");
 
     /// <summary>
     /// Whether <paramref name="ticket"/> may act now: it was unlocked itself, or (grace &gt; 0) this circuit's last
