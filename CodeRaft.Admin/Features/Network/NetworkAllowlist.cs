@@ -47,6 +47,9 @@ public sealed class NetworkAllowlist(IDbContextFactory<AdminDbContext> contexts)
         }
     }
 
+    /// <summary>Installs lists without a store (the benchmark of the per-request check).</summary>
+    internal void Use(Snapshot snapshot) => _current = snapshot;
+
     /// <summary>True when the stored version differs from the loaded one (one indexed single-row read).</summary>
     public async Task<bool> IsStaleAsync(CancellationToken cancellationToken)
     {
