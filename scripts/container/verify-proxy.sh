@@ -24,6 +24,8 @@ ok()  { pass=$((pass+1)); printf 'PASS %s\n' "$*"; }
 bad() { fail=$((fail+1)); printf 'FAIL %s\n' "$*"; }
 
 command -v nginx >/dev/null || { echo "nginx missing: apt-get install -y nginx-light"; exit 1; }
+[ -f /usr/lib/nginx/modules/ngx_http_modsecurity_module.so ] && [ -d /usr/share/modsecurity-crs/rules ] \
+  || { echo "ModSecurity missing: apt-get install -y libnginx-mod-http-modsecurity modsecurity-crs"; exit 1; }
 command -v openssl >/dev/null && command -v curl >/dev/null && command -v python3 >/dev/null \
   || { echo "needs openssl, curl, python3"; exit 1; }
 curl -s -o /dev/null --max-time 3 "$PORTAL_URL/healthz" || { echo "no portal at $PORTAL_URL"; exit 1; }
@@ -52,7 +54,12 @@ render() {
       -e "s|set \$portal_upstream http://portal:8080;|set \$portal_upstream $1;|" \
       -e "s|access_log /dev/stdout coderaft;|access_log $T/access.log coderaft;|" \
       -e "s|error_log /dev/stderr warn;|error_log $T/error.log warn;|" \
+      -e "s|/etc/nginx/coderaft/|$T/coderaft/|g" \
       "$CONF" > "$T/nginx.conf"
+  # the files nginx.conf includes (rate limits, TLS, ModSecurity + CRS), with the same include prefix rewritten
+  mkdir -p "$T/coderaft/modsec"
+  for f in "$REPO_ROOT"/deploy/nginx/coderaft/*.conf; do sed "s|/etc/nginx/coderaft/|$T/coderaft/|g" "$f" > "$T/coderaft/$(basename "$f")"; done
+  for f in "$REPO_ROOT"/deploy/nginx/modsec/*.conf; do sed "s|/etc/nginx/coderaft/|$T/coderaft/|g" "$f" > "$T/coderaft/modsec/$(basename "$f")"; done
   # every rewrite must have matched, or the check would test something else than the shipped file
   local miss=0
   for s in "pid $T/nginx.pid;" "listen 127.0.0.1:$HTTP_PORT" "listen 127.0.0.1:$HTTPS_PORT ssl" "$T/cert.pem;" \
