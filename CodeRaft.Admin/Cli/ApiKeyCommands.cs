@@ -128,11 +128,7 @@ internal static class ApiKeyCommands
                 k.RateLimitPerMinute.ToString(CultureInfo.InvariantCulture),
                 k.RevokedAt is not null ? "revoked" : k.ExpiresAt <= now ? "expired" : "active",
             }).ToList();
-            var widths = Enumerable.Range(0, header.Length).Select(i => rows.Select(r => r[i].Length).Append(header[i].Length).Max()).ToArray();
-            foreach (var row in rows.Prepend(header))
-            {
-                await output.WriteLineAsync(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
-            }
+            await CliTable.WriteAsync(output, header, rows);
 
             return 0;
         }

@@ -95,11 +95,7 @@ internal static class UsersCommands
                 u.TotpEnabledAt is null ? "no" : "yes",
                 u.LastSignInAt is { } at ? at.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC" : "never",
             }).ToList();
-            var widths = Enumerable.Range(0, header.Length).Select(i => rows.Select(r => r[i].Length).Append(header[i].Length).Max()).ToArray();
-            foreach (var row in rows.Prepend(header))
-            {
-                await output.WriteLineAsync(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
-            }
+            await CliTable.WriteAsync(output, header, rows);
 
             return 0;
         }

@@ -99,7 +99,7 @@ public static class CidrText
         return true;
     }
 
-    private static IPAddress Masked(IPAddress address, int length)
+    internal static IPAddress Masked(IPAddress address, int length)
     {
         var bytes = address.GetAddressBytes();
         for (var i = 0; i < bytes.Length; i++)

@@ -89,7 +89,7 @@ public class AllowlistBenchmarks
                 for (var i = 0; entries.Count < 999; i++)
                 {
                     var length = i % 32; // /0 … /31, never containing the client (100.64.0.0/10 is left out)
-                    var network = new IPNetwork(Masked(IPAddress.Parse($"{1 + (i % 90)}.{i % 256}.{(i * 7) % 256}.{(i * 13) % 256}"), length), length);
+                    var network = new IPNetwork(CidrText.Masked(IPAddress.Parse($"{1 + (i % 90)}.{i % 256}.{(i * 7) % 256}.{(i * 13) % 256}"), length), length);
                     if (length > 0 && !network.Contains(IPAddress.Parse("100.64.0.1")))
                     {
                         entries.Add(network);
@@ -113,7 +113,7 @@ public class AllowlistBenchmarks
                     var bytes = new byte[16];
                     random.NextBytes(bytes);
                     bytes[0] = (byte)(0x20 | (bytes[0] & 0x0F)); // 2000::/4, never fd00::
-                    var network = new IPNetwork(Masked(new IPAddress(bytes), length), length);
+                    var network = new IPNetwork(CidrText.Masked(new IPAddress(bytes), length), length);
                     if (!network.Contains(IPAddress.Parse("fd00::1")) && !entries.Contains(network))
                     {
                         entries.Add(network);
@@ -123,17 +123,5 @@ public class AllowlistBenchmarks
                 entries.Add(IPNetwork.Parse("fd00::1/128"));
                 return (entries, IPAddress.Parse("fd00::1"));
         }
-    }
-
-    private static IPAddress Masked(IPAddress address, int length)
-    {
-        var bytes = address.GetAddressBytes();
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            var keep = Math.Clamp(length - (i * 8), 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - keep));
-        }
-
-        return new IPAddress(bytes);
     }
 }
