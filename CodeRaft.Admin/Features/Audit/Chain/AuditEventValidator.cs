@@ -38,7 +38,18 @@ public sealed class AuditEventValidator : AbstractValidator<AuditEvent>
                 return;
             }
 
-            var json = details.ToJsonString(RelaxedJson);
+            string json;
+            try
+            {
+                json = details.ToJsonString(RelaxedJson);
+            }
+            catch (InvalidOperationException)
+            {
+                // A node built from JSON text whose escapes spell a lone surrogate cannot be written at all.
+                context.AddFailure("Details", "details must be valid Unicode text.");
+                return;
+            }
+
             if (!IsWellFormed(json))
             {
                 context.AddFailure("Details", "details must be valid Unicode text.");
