@@ -51,6 +51,10 @@ public sealed class ApiAuditIngestTests : IClassFixture<AdminAppFactory>, IAsync
         return problem;
     }
 
+    /// <summary>One event with only the required fields and <paramref name="field"/> (raw JSON, escapes kept as written).</summary>
+    private static string MinimalEventWith(string field) =>
+        "[{\"product\":\"ravenscan\",\"category\":\"scans\",\"action\":\"scan.completed\",\"outcome\":\"success\",\"actorType\":\"user\"," + field + "}]";
+
     private static string[] ErrorsAt(System.Text.Json.JsonElement problem, string path) =>
         [.. problem.GetProperty("errors").GetProperty(path).EnumerateArray().Select(e => e.GetString()!)];
 
@@ -204,7 +208,44 @@ public sealed class ApiAuditIngestTests : IClassFixture<AdminAppFactory>, IAsync
 
         var problem = await RefusedAsync(json);
 
-        Assert.Equal(["appears more than once."], ErrorsAt(problem, "$[0].outcome"));
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.StartsWith("The body is not valid JSON: ", detail, StringComparison.Ordinal);
+        Assert.Contains("outcome", detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"a\":1,\"a\":2}")]
+    [InlineData("{\"a\":{\"b\":1,\"b\":2}}")]
+    [InlineData("{\"list\":[{\"c\":1,\"c\":2}]}")]
+    public async Task Ingest_DuplicateNameInDetails_400NotValidJson(string details)
+    {
+        var json = MinimalEventWith("\"details\":" + details);
+
+        var problem = await RefusedAsync(json);
+
+        Assert.StartsWith("The body is not valid JSON: ", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"actorName\":\"\\ud800\"", "$[0].actorName")]
+    [InlineData("\"targetId\":\"a\\udc00b\"", "$[0].targetId")]
+    [InlineData("\"details\":{\"note\":\"\\ud800\"}", "$[0].details.note")]
+    [InlineData("\"details\":{\"deep\":[1,{\"x\":\"\\udfff\"}]}", "$[0].details.deep[1].x")]
+    public async Task Ingest_LoneSurrogateEscape_400NamingThePath(string field, string path)
+    {
+        var problem = await RefusedAsync(MinimalEventWith(field));
+
+        Assert.Equal(["is not valid Unicode text."], ErrorsAt(problem, path));
+    }
+
+    [Theory]
+    [InlineData("\"details\":{\"\\ud800\":1}")]
+    [InlineData("\"\\udc00x\":1")]
+    public async Task Ingest_LoneSurrogateEscapeInAFieldName_400(string field)
+    {
+        var problem = await RefusedAsync(MinimalEventWith(field));
+
+        Assert.Equal("The body has a field name that is not valid Unicode text (a lone UTF-16 surrogate escape).", problem.GetProperty("detail").GetString());
     }
 
     [Theory]
@@ -311,4 +352,24 @@ public sealed class ApiAuditIngestTests : IClassFixture<AdminAppFactory>, IAsync
 
         await ApiTestClient.ProblemAsync(response, HttpStatusCode.Unauthorized);
     }
+
+    [Fact]
+    public async Task Ingest_EventNamingAPortalKeyOrUser_KeptInTheLogButNotInTheirActivity()
+    {
+        // A product key may report any actor and target; it must not be able to plant lines in the console's views
+        // of a portal key's activity or a user's sign-ins.
+        var victim = await _api.CreateKeyAsync(ApiKeyScopes.UsersRead);
+        var forged = MinimalEventWith($"\"actorId\":\"{Guid.NewGuid()}\",\"targetType\":\"apikey\",\"targetId\":\"{victim.Identifier}\"")
+            .Replace("\"category\":\"scans\",\"action\":\"scan.completed\"", "\"category\":\"apikeys\",\"action\":\"apikey.revoked\"", StringComparison.Ordinal);
+        using var response = await _api.PostEventsAsync(_key, forged);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+
+        var activity = await _factory.Services.GetRequiredService<ApiKeyManagementCore>().ActivityAsync(victim.Id);
+
+        Assert.NotNull(activity);
+        Assert.Equal(["apikey.created"], activity.Entries.Select(e => e.Action));
+        await using var db = await Contexts.CreateDbContextAsync();
+        Assert.True(await db.AuditEntries.AnyAsync(e => e.Product == "ravenscan" && e.TargetId == victim.Identifier));
+    }
 }
+

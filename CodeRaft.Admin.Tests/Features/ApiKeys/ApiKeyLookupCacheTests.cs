@@ -92,4 +92,19 @@ public sealed class ApiKeyLookupCacheTests : IDisposable
 
         Assert.False(cache.TryGet(ApiKeyFormat.Hash(unknown), out _));
     }
+
+    [Fact]
+    public async Task AuditAppends_OtherThanKeyChanges_KeepTheCachedRow()
+    {
+        var key = (await Core.CreateAsync(UserOperator.HostCli, new ApiKeyInput { Name = "busy", Scopes = [ApiKeyScopes.AuditRead] })).Created!;
+        Assert.Equal(HttpStatusCode.OK, await WhoAmIAsync(key.Key));
+        var cache = _app.Services.GetRequiredService<ApiKeyLookupCache>();
+        Assert.True(cache.TryGet(ApiKeyFormat.Hash(key.Key), out _));
+
+        // Ingest, denials, sign-ins: every append used to empty the cache, so one busy product cost every key a query.
+        await _app.Services.GetRequiredService<CodeRaft.Admin.Features.Audit.Chain.AuditWriter>().AppendAsync(
+            new CodeRaft.Admin.Features.Audit.Chain.AuditEvent { Product = "ravenscan", Category = "scans", Action = "scan.completed" });
+
+        Assert.True(cache.TryGet(ApiKeyFormat.Hash(key.Key), out _));
+    }
 }

@@ -91,12 +91,38 @@ public sealed class TokenBucketsTests
         buckets.Charge("ip", 2);
         Assert.False(buckets.IsEmpty("ip", 2, out _));
         buckets.Charge("ip", 2);
-        buckets.Charge("ip", 2); // nothing left to take: stays at zero
 
         Assert.True(buckets.IsEmpty("ip", 2, out var retryAfter));
         Assert.Equal(TimeSpan.FromSeconds(30), retryAfter);
         _time.Advance(TimeSpan.FromSeconds(30));
         Assert.False(buckets.IsEmpty("ip", 2, out _));
+    }
+
+    [Fact]
+    public void Charge_ConcurrentFailuresPastTheLastToken_RunIntoDebtAndBlockLonger()
+    {
+        // Three requests passed IsEmpty together while one token (of 2/min) was left; each is charged.
+        var buckets = new TokenBuckets<string>(_time);
+        buckets.Charge("ip", 2);
+        buckets.Charge("ip", 2);
+        buckets.Charge("ip", 2);
+        buckets.Charge("ip", 2);
+
+        Assert.True(buckets.IsEmpty("ip", 2, out var retryAfter));
+        Assert.Equal(TimeSpan.FromSeconds(90), retryAfter); // 60 s of debt plus the 30 s a token costs
+        _time.Advance(TimeSpan.FromSeconds(89));
+        Assert.True(buckets.IsEmpty("ip", 2, out _));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(buckets.IsEmpty("ip", 2, out _));
+
+        // The debt is bounded at one minute, however many requests are charged.
+        for (var i = 0; i < 1000; i++)
+        {
+            buckets.Charge("flood", 2);
+        }
+
+        Assert.True(buckets.IsEmpty("flood", 2, out var bounded));
+        Assert.Equal(TimeSpan.FromSeconds(90), bounded);
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using CodeRaft.Admin.Features.Audit.Chain;
 
 namespace CodeRaft.Admin.Features.ApiKeys;
 
@@ -9,8 +8,9 @@ namespace CodeRaft.Admin.Features.ApiKeys;
 /// (a guessed key is never cached, so guessing cannot fill it), at most <see cref="MaxEntries"/>.
 ///
 /// Revocation, expiry and rate changes:
-///   in this process — every audited change (revoking a key, changing it) clears the cache when it commits
-///                     (<see cref="AuditWriter.Appended"/>); a lookup that raced the change is not stored;
+///   in this process — a revocation clears the cache when it commits (<see cref="ApiKeyManagementCore.KeyChanged"/>);
+///                     a lookup that raced the change is not stored. (Not every audit append: a busy ingesting
+///                     product would empty the cache for every key all the time.)
 ///   elsewhere       — the CLI or another instance: the cached row is used for at most <see cref="Lifetime"/>.
 /// Expiry is checked against the clock on every request, cached or not.
 /// </summary>
@@ -20,15 +20,15 @@ public sealed class ApiKeyLookupCache : IDisposable
     public const int MaxEntries = 10_000;
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly AuditWriter _audit;
+    private readonly ApiKeyManagementCore _keys;
     private readonly TimeProvider _time;
     private long _generation;
 
-    public ApiKeyLookupCache(AuditWriter audit, TimeProvider time)
+    public ApiKeyLookupCache(ApiKeyManagementCore keys, TimeProvider time)
     {
-        _audit = audit;
+        _keys = keys;
         _time = time;
-        _audit.Appended += OnAppended;
+        _keys.KeyChanged += OnKeyChanged;
     }
 
     /// <summary>Read before the query; pass to <see cref="Store"/> so a row read before a change is not kept.</summary>
@@ -69,9 +69,9 @@ public sealed class ApiKeyLookupCache : IDisposable
         }
     }
 
-    public void Dispose() => _audit.Appended -= OnAppended;
+    public void Dispose() => _keys.KeyChanged -= OnKeyChanged;
 
-    private void OnAppended(long sequence)
+    private void OnKeyChanged()
     {
         Interlocked.Increment(ref _generation);
         _entries.Clear();

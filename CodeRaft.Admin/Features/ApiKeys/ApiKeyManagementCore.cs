@@ -29,6 +29,9 @@ public sealed class ApiKeyManagementCore(
     /// <summary>Where new keys come from; tests replace it to force identifier clashes.</summary>
     internal Func<string> NewKey { get; init; } = ApiKeyFormat.Generate;
 
+    /// <summary>Raised after a change to an existing key has committed (revocation): the lookup cache forgets its rows.</summary>
+    public event Action? KeyChanged;
+
     public async Task<ApiKeyCreateResult> CreateAsync(UserOperator by, ApiKeyInput input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(by);
@@ -104,7 +107,17 @@ public sealed class ApiKeyManagementCore(
     {
         ArgumentNullException.ThrowIfNull(by);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await audit.ExecuteAsync<ApiKeyResult>(db, async ct =>
+        var result = await RevokeInTransactionAsync(db, by, id, cancellationToken);
+        if (result.Succeeded)
+        {
+            KeyChanged?.Invoke(); // after the commit: a request from now on finds the key revoked
+        }
+
+        return result;
+    }
+
+    private Task<ApiKeyResult> RevokeInTransactionAsync(AdminDbContext db, UserOperator by, Guid id, CancellationToken cancellationToken) =>
+        audit.ExecuteAsync<ApiKeyResult>(db, async ct =>
         {
             var actor = await LoadOperatorAsync(db, by, ct);
             var row = await db.ApiKeys.SingleOrDefaultAsync(k => k.Id == id, ct);
@@ -131,7 +144,6 @@ public sealed class ApiKeyManagementCore(
             return (new ApiKeyResult(ApiKeyOutcome.Succeeded, $"Revoked API key {row.Identifier} ({row.Name}); it is refused from now on."),
                 [Event("apikey.revoked", actor, row, AuditDetails.Of(("id", row.Id.ToString()), ("identifier", row.Identifier), ("name", row.Name)))]);
         }, cancellationToken);
-    }
 
     /// <summary>All keys, newest first. Rows carry no secret (the hash is not projected).</summary>
     public async Task<IReadOnlyList<ApiKeySummary>> ListAsync(CancellationToken cancellationToken = default)
@@ -185,7 +197,10 @@ public sealed class ApiKeyManagementCore(
         var merged = asTarget.Concat(asActor).DistinctBy(e => e.Sequence).OrderByDescending(e => e.Sequence).ToList();
         return new ApiKeyActivity(identifier, [.. merged.Take(limit)], merged.Count > limit || asTarget.Count == limit || asActor.Count == limit);
 
+        // The portal's own entries only: a product's key may ingest any actor and target, and must not be able to
+        // plant lines in a key's activity (ingested entries stay in the audit log, marked with their product).
         static IQueryable<UserAuditLine> Lines(IQueryable<AuditEntry> query, int limit) => query.AsNoTracking()
+            .Where(e => e.Product == AuditVocabulary.Admin)
             .OrderByDescending(e => e.Sequence)
             .Take(limit)
             .Select(e => new UserAuditLine(e.Sequence, e.Timestamp, e.Category, e.Action, e.Outcome, e.ActorType, e.ActorId, e.ActorName,

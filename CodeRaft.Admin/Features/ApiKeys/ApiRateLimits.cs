@@ -142,7 +142,7 @@ public static class ApiRateLimits
             statusCode: StatusCodes.Status429TooManyRequests,
             title: "Too Many Requests",
             detail: detail,
-            type: "https://www.rfc-editor.org/rfc/rfc6585#section-4").ExecuteAsync(http);
+            type: Api.ApiProblems.TypeOf(StatusCodes.Status429TooManyRequests)).ExecuteAsync(http);
     }
 
     private sealed class KeyRateLimited

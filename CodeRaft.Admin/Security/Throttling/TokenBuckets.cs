@@ -35,10 +35,15 @@ public sealed class TokenBuckets<TKey>(TimeProvider time, int maxPartitions = 10
         return _buckets.ContainsKey(key) && !Update(key, perMinute, take: false, out retryAfter);
     }
 
-    /// <summary>Takes a token if there is one, without refusing anything: counts a failure after the fact.</summary>
-    public void Charge(TKey key, int perMinute) => Update(key, perMinute, take: true, out _);
+    /// <summary>
+    /// Counts a failure after the fact, refusing nothing. Unlike <see cref="TryTake"/> it may run the bucket into
+    /// debt (down to one minute's worth): requests that passed <see cref="IsEmpty"/> together while one token was
+    /// left are each charged, so a burst of concurrent guesses blocks the partition for longer instead of costing
+    /// one token between them.
+    /// </summary>
+    public void Charge(TKey key, int perMinute) => Update(key, perMinute, take: true, out _, allowDebt: true);
 
-    private bool Update(TKey key, int perMinute, bool take, out TimeSpan retryAfter)
+    private bool Update(TKey key, int perMinute, bool take, out TimeSpan retryAfter, bool allowDebt = false)
     {
         var now = time.GetTimestamp();
         while (true)
@@ -79,6 +84,11 @@ public sealed class TokenBuckets<TKey>(TimeProvider time, int maxPartitions = 10
 
                     retryAfter = TimeSpan.Zero;
                     return true;
+                }
+
+                if (take && allowDebt)
+                {
+                    bucket.Credit = Math.Max(bucket.Credit - cost, -TimeSpan.TicksPerMinute);
                 }
 
                 retryAfter = TimeSpan.FromTicks(cost - bucket.Credit);

@@ -91,7 +91,7 @@ public static class ApiAuditEndpoints
         }
 
         var parsed = AuditIngestParser.Parse(body.Value, user.FindFirstValue(ApiKeyClaims.Identifier) ?? "",
-            http.Connection.RemoteIpAddress?.ToString() ?? "");
+            Security.Authentication.SignInThrottling.SourceKey(http.Connection.RemoteIpAddress)); // IPv4-mapped as IPv4, like every other control
         if (!parsed.IsValid)
         {
             return ApiProblems.Invalid(parsed.Detail!, parsed.Errors);

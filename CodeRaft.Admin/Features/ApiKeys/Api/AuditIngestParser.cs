@@ -37,7 +37,9 @@ public static class AuditIngestParser
     /// <summary>The products that send events; <c>admin</c> entries are the portal's own and cannot be sent with a key.</summary>
     public static readonly string[] Products = [.. AuditVocabulary.Products.Where(p => p != "admin")];
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32 };
+    // Duplicate names are refused at every depth (an object meaning one thing to first-wins and another to
+    // last-wins readers, e.g. a SIEM, must not enter the chain).
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32, AllowDuplicateProperties = false };
     private static readonly AuditEventValidator Validator = new();
 
     public sealed record Result(IReadOnlyList<AuditEvent> Events, string? Detail, IDictionary<string, string[]> Errors)
@@ -62,6 +64,11 @@ public static class AuditIngestParser
             // The reader's messages name the position and the fault, never a .NET type.
             return Refuse($"The body is not valid JSON: {ex.Message}");
         }
+        catch (InvalidOperationException)
+        {
+            // The duplicate-name check reads every field name; one spelled with a lone surrogate escape cannot be read.
+            return Refuse("The body has a field name that is not valid Unicode text (a lone UTF-16 surrogate escape).");
+        }
 
         if (root.ValueKind != JsonValueKind.Array)
         {
@@ -72,6 +79,14 @@ public static class AuditIngestParser
         if (count is 0 or > MaxEvents)
         {
             return Refuse(string.Create(CultureInfo.InvariantCulture, $"A request carries 1 to {MaxEvents} events; this one has {count}."));
+        }
+
+        // JSON escapes can spell text that is not Unicode (a lone surrogate, "\ud800"): valid JSON, but no string can
+        // hold it faithfully. Found here, by path, before any field is read.
+        if (FindInvalidText(root, "$") is { } invalid)
+        {
+            return Refuse($"{invalid} is not valid Unicode text (a lone UTF-16 surrogate escape).",
+                new Dictionary<string, string[]> { [invalid] = ["is not valid Unicode text."] });
         }
 
         var errors = new Errors();
@@ -89,6 +104,61 @@ public static class AuditIngestParser
         }
 
         return errors.Count == 0 ? new Result(events, null, errors.ByPath) : Refuse(errors.Summary(), errors.ByPath);
+    }
+
+    /// <summary>The path of the first string or field name that is not valid UTF-16 text, or null.</summary>
+    private static string? FindInvalidText(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return IsReadable(element) ? null : path;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindInvalidText(item, string.Create(CultureInfo.InvariantCulture, $"{path}[{index++}]")) is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return $"{path} (a field name)";
+                    }
+
+                    if (FindInvalidText(property.Value, $"{path}.{name}") is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+
+        static bool IsReadable(JsonElement text)
+        {
+            try
+            {
+                return text.GetString() is { } value && CodeRaft.Admin.Infrastructure.Text.UnicodeText.IsWellFormedUtf16(value);
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+        }
     }
 
     private static AuditEvent? ReadEvent(JsonElement element, int index, Errors errors, JsonObject ingest)

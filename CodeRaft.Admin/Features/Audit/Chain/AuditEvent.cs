@@ -5,7 +5,10 @@ namespace CodeRaft.Admin.Features.Audit.Chain;
 /// <summary>Values of the closed vocabularies of CONTRACTS §3.</summary>
 public static class AuditVocabulary
 {
-    public static readonly string[] Products = ["admin", "entraguard", "ravenscan", "redfox-bastion"];
+    /// <summary>The portal's own product name: entries it writes itself (ingested events carry their product's).</summary>
+    public const string Admin = "admin";
+
+    public static readonly string[] Products = [Admin, "entraguard", "ravenscan", "redfox-bastion"];
     public static readonly string[] Outcomes = [Success, Failure, Denied];
     public static readonly string[] ActorTypes = ["user", "apikey", "cli", "system", "anonymous"];
 

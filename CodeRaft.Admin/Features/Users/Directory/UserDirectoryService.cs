@@ -143,7 +143,10 @@ public sealed class UserDirectoryService(IDbContextFactory<AdminDbContext> conte
         var asActor = await Lines(entries.Where(e => e.ActorId == id)).ToListAsync(cancellationToken);
         return [.. asTarget.Concat(asActor).DistinctBy(e => e.Sequence).OrderByDescending(e => e.Sequence).Take(DetailEntries)];
 
+        // The portal's own entries only: ingested product events may name any actor or target (a user's id is
+        // readable through the API) and must not appear as this user's sign-ins or activity.
         static IQueryable<UserAuditLine> Lines(IQueryable<AuditEntry> query) => query.AsNoTracking()
+            .Where(e => e.Product == Audit.Chain.AuditVocabulary.Admin)
             .OrderByDescending(e => e.Sequence)
             .Take(DetailEntries)
             .Select(e => new UserAuditLine(e.Sequence, e.Timestamp, e.Category, e.Action, e.Outcome, e.ActorType, e.ActorId, e.ActorName,
