@@ -135,6 +135,7 @@ public class AdminAppFixture : WebApplicationFactory<Program>, IAsyncLifetime
         // Every browser test signs in from 127.0.0.1: the collection's tests together post more than the default
         // 20 sign-in forms a minute per address. The brake itself is tested in CodeRaft.Admin.Tests (SignInThrottlingTests).
         builder.UseSetting("Security:SignIn:PostsPerMinutePerAddress", "1000");
+        builder.UseSetting("Security:StepUp:AttemptsPerMinutePerAddress", "1000"); // likewise (StepUpThrottleTests)
     }
 
     protected override void Dispose(bool disposing)
