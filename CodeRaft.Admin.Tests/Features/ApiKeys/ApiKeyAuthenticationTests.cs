@@ -266,64 +266,6 @@ public sealed class ApiKeyAuthenticationTests : IClassFixture<AdminAppFactory>
             Assert.True((await authorization.AuthorizeAsync(ApiKeyAuthenticationHandler.CreatePrincipal(Guid.NewGuid(), "crk_00000000", [scope]), policy)).Succeeded, policy);
         }
     }
-
-    /// <summary>
-    /// Counts connections EF Core opens to this factory's database (its data directory), through EF's diagnostic
-    /// events: no connection, no query. (EF Core stops dispatching command events for a while once it found no
-    /// listener, so a late subscriber would not see them; connection events are dispatched every time.)
-    /// </summary>
-    private sealed class ConnectionCounter : IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>, IDisposable
-    {
-        private readonly string _dataDirectory;
-        private readonly IDisposable _all;
-        private readonly List<IDisposable> _subscriptions = [];
-        private int _count;
-
-        public ConnectionCounter(string dataDirectory)
-        {
-            _dataDirectory = dataDirectory;
-            _all = DiagnosticListener.AllListeners.Subscribe(this);
-        }
-
-        public int Count => Volatile.Read(ref _count);
-
-        public void OnNext(DiagnosticListener value)
-        {
-            if (value.Name == DbLoggerCategory.Name)
-            {
-                lock (_subscriptions)
-                {
-                    _subscriptions.Add(value.Subscribe(this));
-                }
-            }
-        }
-
-        public void OnNext(KeyValuePair<string, object?> value)
-        {
-            if (value.Key == RelationalEventId.ConnectionOpening.Name && value.Value is ConnectionEventData data
-                && (data.Connection.DataSource ?? "").Contains(_dataDirectory, StringComparison.Ordinal))
-            {
-                Interlocked.Increment(ref _count);
-            }
-        }
-
-        public void OnCompleted()
-        {
-        }
-
-        public void OnError(Exception error)
-        {
-        }
-
-        public void Dispose()
-        {
-            _all.Dispose();
-            lock (_subscriptions)
-            {
-                _subscriptions.ForEach(s => s.Dispose());
-            }
-        }
-    }
 }
 
 /// <summary>A console session (here: a fully signed-in Owner) cannot call the API: its policies accept only the ApiKey scheme.</summary>

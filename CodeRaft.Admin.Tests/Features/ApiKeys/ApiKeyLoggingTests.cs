@@ -16,8 +16,8 @@ public sealed class ApiKeyLoggingTests
     [Fact]
     public async Task ServerLogs_CreateUseAndRefuseKeys_NoKeyInAnyEntry()
     {
-        var capture = new CaptureProvider();
-        await using var factory = new CapturingFactory(capture);
+        var capture = new LogCaptureProvider();
+        await using var factory = new LogCapturingAppFactory(capture);
         using var client = factory.CreateClient();
         var core = factory.Services.GetRequiredService<ApiKeyManagementCore>();
         // audit:read only: /api/v1/users answers 403, after the key was accepted.
@@ -40,45 +40,6 @@ public sealed class ApiKeyLoggingTests
         foreach (var key in new[] { valid.Key, revoked.Key, malformed, unknown })
         {
             Assert.DoesNotContain(capture.Entries, e => e.Contains(key[12..], StringComparison.Ordinal));
-        }
-    }
-
-    private sealed class CapturingFactory(CaptureProvider capture) : AdminAppFactory
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.UseSetting("Logging:LogLevel:Default", "Trace");
-            builder.ConfigureTestServices(services => services.AddLogging(logging => logging.AddProvider(capture).SetMinimumLevel(LogLevel.Trace)));
-        }
-    }
-
-    private sealed class CaptureProvider : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Entries { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new CaptureLogger(Entries);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class CaptureLogger(ConcurrentQueue<string> entries) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull
-            {
-                entries.Enqueue("scope " + state);
-                return null;
-            }
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
-                entries.Enqueue(formatter(state, exception) + " | " + values + " | " + exception);
-            }
         }
     }
 }

@@ -29,8 +29,8 @@ public sealed class ApiKeyPlaintextTests
     [Fact]
     public async Task CreateAsync_ThroughTheConsole_PlaintextNowhereInDataDirectoryOrLogs()
     {
-        var capture = new CaptureProvider();
-        await using var factory = new CapturingFactory(capture);
+        var capture = new LogCaptureProvider();
+        await using var factory = new LogCapturingAppFactory(capture);
         using var client = factory.CreateClient();
         var userId = await SeedOwnerAsync(factory.Services);
         var stepUp = StepUp(factory.Services, userId);
@@ -115,44 +115,5 @@ public sealed class ApiKeyPlaintextTests
         // The circuit's StepUpService, as the server builds it, for a circuit of userId.
         return new StepUpService(services.GetRequiredService<TotpService>(), services.GetRequiredService<IDbContextFactory<AdminDbContext>>(),
             services.GetRequiredService<AuditWriter>(), new FakeAuthenticationStateProvider(userId), new FixedStepUpPolicy(TimeSpan.Zero), TimeProvider.System);
-    }
-
-    private sealed class CapturingFactory(CaptureProvider capture) : AdminAppFactory
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.UseSetting("Logging:LogLevel:Default", "Trace");
-            builder.ConfigureTestServices(services => services.AddLogging(logging => logging.AddProvider(capture).SetMinimumLevel(LogLevel.Trace)));
-        }
-    }
-
-    private sealed class CaptureProvider : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Entries { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new CaptureLogger(Entries);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class CaptureLogger(ConcurrentQueue<string> entries) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull
-            {
-                entries.Enqueue("scope " + state);
-                return null;
-            }
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
-                entries.Enqueue(formatter(state, exception) + " | " + values + " | " + exception);
-            }
-        }
     }
 }

@@ -98,6 +98,8 @@ public sealed class AllowlistEnforcementTests : IDisposable
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
         Assert.Contains("not allowed by the API's IP allowlist", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await blocked.GetAsync("/openapi/v1.json")).StatusCode); // the API's description too
+        Assert.Equal(HttpStatusCode.OK, (await allowed.GetAsync("/openapi/v1.json")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await allowed.GetAsync("/api/v1/whoami")).StatusCode); // through to authentication
         AssertAllowed(await blocked.GetAsync("/account/signin")); // the ui list is empty
     }

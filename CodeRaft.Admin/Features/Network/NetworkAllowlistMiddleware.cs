@@ -6,7 +6,7 @@ namespace CodeRaft.Admin.Features.Network;
 /// <summary>
 /// Enforces the IP allowlists on every request, right after the client's address is known (forwarded headers from
 /// trusted proxies only) and before anything else runs — static files, sign-in, the circuit's hub, the API:
-///   /api/…              → the api list; refused with 403 problem details;
+///   /api/…, /openapi/…  → the api list (the API and its description); refused with 403 problem details;
 ///   /healthz, /readyz   → never refused (container health checks; they reveal nothing — docs/network.md);
 ///   everything else     → the ui list; refused with a plain 403 page.
 /// An empty list allows every address. The check is a lock-free read of an immutable snapshot (no I/O);
@@ -31,7 +31,9 @@ public sealed class NetworkAllowlistMiddleware(RequestDelegate next, NetworkAllo
         path.Equals("/healthz", StringComparison.OrdinalIgnoreCase) || path.Equals("/readyz", StringComparison.OrdinalIgnoreCase);
 
     public static AllowlistScope ScopeOf(PathString path) =>
-        path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) ? AllowlistScope.Api : AllowlistScope.Ui;
+        path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase)
+            ? AllowlistScope.Api
+            : AllowlistScope.Ui;
 
     private Task RefuseAsync(HttpContext context, AllowlistScope scope, System.Net.IPAddress? address)
     {
