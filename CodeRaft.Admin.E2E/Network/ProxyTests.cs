@@ -88,6 +88,50 @@ public sealed partial class ProxyTests(ProxiedAdminAppFixture app, BrowserFixtur
         await app.ResetAllowlistsAsync();
     }
 
+    [Fact]
+    public async Task SignIn_PasswordThatLooksLikeAnAttack_AcceptedAndNeverInTheProxyLog()
+    {
+        // Strong passwords contain quotes, pipes and angle brackets; CRS must neither refuse nor log them.
+        const string password = "x<svg/onload=1>Zq9 a'||'b; rm -rf /x $(whoami)";
+        var email = $"e2e-proxy-strong-{Guid.NewGuid():N}@example.test";
+        var key = CodeRaft.Admin.Security.Totp.Base32.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        await app.SeedUserAsync(email, password, key, AdminRole.Viewer);
+        await using var session = await browser.NewSessionAsync(Proxy.BaseAddress, ignoreHttpsErrors: true);
+
+        await new SignInPage(session.Page).SignInAsync(email, password, key);
+
+        Assert.Empty(session.FailedResponses());
+        Assert.DoesNotContain("onload=1>Zq9", Proxy.ErrorLog, StringComparison.Ordinal);
+        Assert.DoesNotContain("a'||'b", Proxy.ErrorLog, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/readyz")]
+    [InlineData("/READYZ")]
+    public async Task Readiness_FromOutside_NotAnswered(string path)
+    {
+        using var client = Proxy.CreateClient();
+        using var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SignInPosts_AnySpellingAndSetup_ShareTheProxysSignInLimit()
+    {
+        // From 127.0.0.4 so no other test's budget is used: 30/min with a burst of 10.
+        using var client = Proxy.CreateClient(IPAddress.Parse("127.0.0.4"));
+        var statuses = new List<HttpStatusCode>();
+        foreach (var path in Enumerable.Range(0, 24).Select(i => (i % 3) switch { 0 => "/account/signin/password", 1 => "/ACCOUNT/signin/password", _ => "/setup/submit" }))
+        {
+            using var response = await client.PostAsync(path, new FormUrlEncodedContent([new("email", "a@example.test")]));
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses.Skip(11));
+    }
+
     [Theory]
     [InlineData("SQL")]
     [InlineData("XSS")]

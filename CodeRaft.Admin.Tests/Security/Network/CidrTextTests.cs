@@ -38,6 +38,8 @@ public sealed class CidrTextTests
     [InlineData("012.0.0.1", "is not an IP address")]
     [InlineData("256.0.0.1", "is not an IP address")]
     [InlineData("fe80::1%eth0", "is not an IP address")]
+    [InlineData("[2001:db8::1]:80", "is not an IP address")] // IPAddress.Parse would drop the port silently
+    [InlineData("[::1]", "is not an IP address")]
     [InlineData("example.org", "is not an IP address")]
     [InlineData("1' OR '1'='1", "is not an IP address")]
     [InlineData("<script>alert(1)</script>", "is not an IP address")]

@@ -74,6 +74,8 @@ public sealed class StepUpThrottleTests : IAsyncLifetime
         var entry = Assert.Single(await db.AuditEntries.AsNoTracking().Where(e => e.Action == "stepup.rate_limited").ToListAsync());
         Assert.Equal(("denied", "192.0.2.10", "user"), (entry.Outcome, entry.SourceIp, entry.ActorType));
         Assert.Contains("\"count\":2", entry.Details, StringComparison.Ordinal);
+        // The codes that were checked are audited with the circuit's address.
+        Assert.All(await db.AuditEntries.AsNoTracking().Where(e => e.Action == "totp.failed").ToListAsync(), e => Assert.Equal("192.0.2.10", e.SourceIp));
         // The recovery code was not spent by the refused attempt.
         Assert.Equal(2, await db.RecoveryCodes.CountAsync(c => c.UsedAt == null));
     }

@@ -16,12 +16,13 @@ namespace CodeRaft.Admin.Features.Network;
 /// when another process (the CLI's break-glass, another instance) changed it; <see cref="Changed"/> then tells open
 /// circuits to re-check their address.
 /// </summary>
-public sealed class NetworkAllowlist(IDbContextFactory<AdminDbContext> contexts)
+public sealed class NetworkAllowlist(IDbContextFactory<AdminDbContext> contexts) : IDisposable
 {
     public const string VersionKey = "network.allowlist.version";
 
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
 
+    private readonly SemaphoreSlim _refresh = new(1, 1);
     private volatile Snapshot _current = Snapshot.Empty;
 
     /// <summary>Raised after a reload that changed the lists.</summary>
@@ -33,19 +34,40 @@ public sealed class NetworkAllowlist(IDbContextFactory<AdminDbContext> contexts)
 
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var version = await ReadVersionAsync(db, cancellationToken);
-        var rows = await db.NetworkAllowlist.AsNoTracking().Select(e => new { e.Scope, e.Cidr }).ToListAsync(cancellationToken);
-        var next = new Snapshot(
-            version,
-            IpRangeSet.Create(rows.Where(r => r.Scope == AllowlistScope.Ui).Select(r => IPNetwork.Parse(r.Cidr))),
-            IpRangeSet.Create(rows.Where(r => r.Scope == AllowlistScope.Api).Select(r => IPNetwork.Parse(r.Cidr))));
-        var previous = Interlocked.Exchange(ref _current, next);
-        if (previous.Version != next.Version || previous.Ui.Count != next.Ui.Count || previous.Api.Count != next.Api.Count)
+        // One reload at a time: a poll that read version N must not finish after the reload of N+1 and put the
+        // older lists back in force.
+        await _refresh.WaitAsync(cancellationToken);
+        try
         {
-            Changed?.Invoke();
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            // Version first, then the rows: a change committed in between makes the rows newer than the version,
+            // and the next poll reloads; the other order could label older rows with a newer version.
+            var version = await ReadVersionAsync(db, cancellationToken);
+            var rows = await db.NetworkAllowlist.AsNoTracking().Select(e => new { e.Scope, e.Cidr }).ToListAsync(cancellationToken);
+            var next = new Snapshot(
+                version,
+                IpRangeSet.Create(rows.Where(r => r.Scope == AllowlistScope.Ui).Select(r => IPNetwork.Parse(r.Cidr))),
+                IpRangeSet.Create(rows.Where(r => r.Scope == AllowlistScope.Api).Select(r => IPNetwork.Parse(r.Cidr))));
+
+            var previous = _current;
+            if (next.Version < previous.Version)
+            {
+                return; // never replace newer lists with older ones
+            }
+
+            _current = next;
+            if (previous.Version != next.Version || previous.Ui.Count != next.Ui.Count || previous.Api.Count != next.Api.Count)
+            {
+                Changed?.Invoke();
+            }
+        }
+        finally
+        {
+            _refresh.Release();
         }
     }
+
+    public void Dispose() => _refresh.Dispose();
 
     /// <summary>Installs lists without a store (the benchmark of the per-request check).</summary>
     internal void Use(Snapshot snapshot) => _current = snapshot;

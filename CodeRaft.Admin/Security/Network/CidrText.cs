@@ -76,7 +76,8 @@ public static class CidrText
     private static bool TryParseAddress(string text, [NotNullWhen(true)] out IPAddress? address)
     {
         address = null;
-        if (text.Length == 0 || text.Contains('%', StringComparison.Ordinal) || !IPAddress.TryParse(text, out var parsed))
+        // '%': a zone id; '[' or ']': a bracketed IPv6 form, possibly with a port IPAddress.Parse would silently drop.
+        if (text.Length == 0 || text.AsSpan().IndexOfAny("%[]") >= 0 || !IPAddress.TryParse(text, out var parsed))
         {
             return false;
         }

@@ -65,7 +65,7 @@ public sealed partial class StepUpService : IDisposable
         }
 
         // TotpService owns replay protection (each step accepted once per user, atomically) and lockout.
-        var result = await _totp.VerifyCodeAsync(user.Id, code, Purpose(operation), user.Actor, cancellationToken: cancellationToken);
+        var result = await _totp.VerifyCodeAsync(user.Id, code, Purpose(operation), user.Actor, SourceIp, cancellationToken);
         if (result.Succeeded)
         {
             UnlockTicket(ticket, user.Id);
@@ -91,7 +91,7 @@ public sealed partial class StepUpService : IDisposable
             return throttled;
         }
 
-        var result = await _totp.VerifyRecoveryCodeAsync(user.Id, code, Purpose(operation), user.Actor, cancellationToken: cancellationToken);
+        var result = await _totp.VerifyRecoveryCodeAsync(user.Id, code, Purpose(operation), user.Actor, SourceIp, cancellationToken);
         if (result.Succeeded)
         {
             UnlockTicket(ticket, user.Id);
@@ -99,6 +99,9 @@ public sealed partial class StepUpService : IDisposable
 
         return result;
     }
+
+    /// <summary>The circuit's browser address for audit entries ("" when unknown), as the sign-in pages record it.</summary>
+    private string SourceIp => _client?.Address is { } address ? Authentication.SignInThrottling.SourceKey(address) : "";
 
     /// <summary>Refuses the attempt, before any code is checked, when this circuit's address is over its step-up budget.</summary>
     private TotpResult? Throttled(CurrentUser user, string operation) =>

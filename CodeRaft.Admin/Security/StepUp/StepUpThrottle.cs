@@ -37,7 +37,8 @@ public sealed class StepUpThrottle(TimeProvider time, IOptions<StepUpThrottleOpt
             return true;
         }
 
-        denials.Record(new Denial("auth", "stepup.rate_limited", source, actor, source, operation));
+        // Counted per address AND user: the entry's actor must be the one whose attempts it counts.
+        denials.Record(new Denial("auth", "stepup.rate_limited", $"{source} {actor.Type}:{actor.Id}", actor, source, operation));
         return false;
     }
 }
