@@ -200,3 +200,49 @@ public sealed class SiemDeliveryException(string message, TimeSpan? retryAfter =
     /// <summary>A receiver's explicit wish (HEC 503 Retry-After, webhook 429/503); null = the engine's backoff.</summary>
     public TimeSpan? RetryAfter { get; } = retryAfter;
 }
+
+public enum SiemHealth
+{
+    Healthy,
+    Degraded,
+    Failing,
+    Disabled,
+}
+
+/// <summary>A target's delivery as the console shows it (in memory, kept by the delivery engine).</summary>
+public sealed record SiemTargetStatus(
+    Guid TargetId,
+    SiemHealth Health,
+    long LagEvents,
+    TimeSpan? LagTime,
+    long Delivered,
+    DateTime? LastSuccessAt,
+    DateTime? LastErrorAt,
+    string LastError);
+
+public sealed record SiemTestResult(bool Succeeded, string Message, TimeSpan Elapsed);
+
+/// <summary>Builds the formatter of a target (the formatting part of issue 8).</summary>
+public interface ISiemFormatterFactory
+{
+    ISiemFormatter For(SiemTarget target);
+}
+
+/// <summary>Builds the sender of a target (the transport part of issue 8).</summary>
+public interface ISiemSenderFactory
+{
+    ISiemSender Create(SiemTarget target);
+}
+
+/// <summary>What the console and the CLI need from the delivery engine.</summary>
+public interface ISiemDeliveryControl
+{
+    /// <summary>Every target's status; a target the engine has not started yet is reported from the store.</summary>
+    Task<IReadOnlyList<SiemTargetStatus>> StatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Sends one test event (not an audit entry; marked as a test) straight to the target and reports the outcome.</summary>
+    Task<SiemTestResult> SendTestAsync(Guid targetId, CancellationToken cancellationToken = default);
+
+    /// <summary>Targets were added, changed, enabled/disabled, removed or their cursor was moved (replay): reload now.</summary>
+    void TargetsChanged();
+}
