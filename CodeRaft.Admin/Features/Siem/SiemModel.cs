@@ -225,7 +225,7 @@ public sealed record SiemTestResult(bool Succeeded, string Message, TimeSpan Ela
 /// <summary>Builds the formatter of a target (the formatting part of issue 8).</summary>
 public interface ISiemFormatterFactory
 {
-    ISiemFormatter For(SiemTarget target);
+    ISiemFormatter Create(SiemTarget target);
 }
 
 /// <summary>Builds the sender of a target (the transport part of issue 8).</summary>
