@@ -135,15 +135,18 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
             var state = await LoadStateAsync(target, cancellationToken);
             loop.Cursor = state.Cursor;
             var failures = state.ConsecutiveFailures;
+
+            // Checkpoints at the cursor's own sequence already forwarded (in memory: after a restart the ones at the
+            // cursor are sent again — at least once, like entries).
+            var checkpointsAfter = "";
             _announcedFailing.GetOrAdd(target.Id, IsFailing(state, _time.GetUtcNow().UtcDateTime));
             while (!cancellationToken.IsCancellationRequested)
             {
                 var cursor = loop.Cursor!.Value;
-                IReadOnlyList<SiemRecord> records;
-                long last;
+                Batch batch;
                 try
                 {
-                    (records, last) = await ReadAsync(cursor, cancellationToken);
+                    batch = await ReadAsync(cursor, checkpointsAfter, cancellationToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -152,12 +155,13 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
                     continue;
                 }
 
-                if (last == cursor)
+                if (batch.Records.Count == 0)
                 {
                     await WaitForSignalAsync(loop.Wake.Reader, _options.PollInterval, cancellationToken);
                     continue;
                 }
 
+                var (records, last) = (batch.Records, batch.Last);
                 var selected = records.Where(filter.Matches).ToList();
                 var attemptAt = _time.GetUtcNow().UtcDateTime;
                 if (selected.Count > 0)
@@ -192,11 +196,23 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
                 }
 
                 var delivered = selected.Count(r => r.Entry is not null);
-                if (!await AdvanceAsync(target.Id, cursor, last, delivered, attemptAt, cancellationToken))
+                if (last == cursor)
+                {
+                    // Only checkpoints at the cursor were due: nothing to move.
+                    checkpointsAfter = batch.NewestCheckpointAtLast;
+                    await MarkSuccessAsync(target.Id, attemptAt, cancellationToken);
+                }
+                else if (!await AdvanceAsync(target.Id, cursor, last, delivered, attemptAt, cancellationToken))
                 {
                     // The cursor was moved underneath us (replay): continue from where it now is.
                     loop.Cursor = (await LoadStateAsync(target, cancellationToken)).Cursor;
+                    checkpointsAfter = "";
                     continue;
+                }
+
+                else
+                {
+                    checkpointsAfter = batch.NewestCheckpointAtLast;
                 }
 
                 loop.Cursor = last;
@@ -250,22 +266,27 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
         }
     }
 
-    /// <summary>Entries after the cursor (one batch), each followed by the checkpoints at its sequence.</summary>
-    private async Task<(IReadOnlyList<SiemRecord> Records, long Last)> ReadAsync(long cursor, CancellationToken cancellationToken)
+    /// <summary>
+    /// Entries after the cursor (one batch), each followed by the checkpoints at its sequence; first, checkpoints at
+    /// the cursor itself that are newer than the last one forwarded (a periodic checkpoint of an already delivered
+    /// head, e.g. while idle).
+    /// </summary>
+    private async Task<Batch> ReadAsync(long cursor, string checkpointsAfter, CancellationToken cancellationToken)
     {
         await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
         var entries = await db.AuditEntries.AsNoTracking().Where(e => e.Sequence > cursor).OrderBy(e => e.Sequence)
             .Take(_options.BatchSize).ToListAsync(cancellationToken);
-        if (entries.Count == 0)
-        {
-            return ([], cursor);
-        }
-
-        var last = entries[^1].Sequence;
-        var checkpoints = await db.AuditCheckpoints.AsNoTracking().Where(c => c.Sequence > cursor && c.Sequence <= last)
+        var last = entries.Count > 0 ? entries[^1].Sequence : cursor;
+        var checkpoints = await db.AuditCheckpoints.AsNoTracking()
+            .Where(c => (c.Sequence > cursor && c.Sequence <= last) || (c.Sequence == cursor && string.Compare(c.Timestamp, checkpointsAfter) > 0))
             .OrderBy(c => c.Sequence).ThenBy(c => c.Timestamp).ToListAsync(cancellationToken);
         var records = new List<SiemRecord>(entries.Count + checkpoints.Count);
         var next = 0;
+        while (next < checkpoints.Count && checkpoints[next].Sequence <= cursor)
+        {
+            records.Add(new SiemRecord(null, checkpoints[next++]));
+        }
+
         foreach (var entry in entries)
         {
             records.Add(new SiemRecord(entry, null));
@@ -275,8 +296,12 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
             }
         }
 
-        return (records, last);
+        // Ordered by timestamp (ordinal in both databases: ISO 8601 text), so the last one at `last` is the newest.
+        var newestAtLast = checkpoints.LastOrDefault(c => c.Sequence == last)?.Timestamp;
+        return new Batch(records, last, newestAtLast ?? (last == cursor ? checkpointsAfter : ""));
     }
+
+    private sealed record Batch(IReadOnlyList<SiemRecord> Records, long Last, string NewestCheckpointAtLast);
 
     /// <summary>Moves the cursor only if nobody else moved it since we read it (a replay wins over an in-flight batch).</summary>
     private async Task<bool> AdvanceAsync(Guid targetId, long from, long to, int delivered, DateTime attemptAt, CancellationToken cancellationToken)
@@ -290,6 +315,16 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
             .SetProperty(d => d.LastAttemptAt, attemptAt)
             .SetProperty(d => d.ConsecutiveFailures, 0), CancellationToken.None);
         return updated == 1;
+    }
+
+    private async Task MarkSuccessAsync(Guid targetId, DateTime attemptAt, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+        await db.SiemDelivery.Where(d => d.TargetId == targetId).ExecuteUpdateAsync(s => s
+            .SetProperty(d => d.LastSuccessAt, now)
+            .SetProperty(d => d.LastAttemptAt, attemptAt)
+            .SetProperty(d => d.ConsecutiveFailures, 0), CancellationToken.None);
     }
 
     private async Task RecordFailureAsync(SiemTarget target, int failures, string error, DateTime attemptAt, CancellationToken cancellationToken)
