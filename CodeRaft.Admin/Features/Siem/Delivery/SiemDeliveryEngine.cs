@@ -139,6 +139,9 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
             // Checkpoints at the cursor's own sequence already forwarded (in memory: after a restart the ones at the
             // cursor are sent again — at least once, like entries).
             var checkpointsAfter = "";
+
+            // Successful sends of the last moments (when, from which cursor), for a sender without acknowledgments.
+            var recent = new Queue<(DateTimeOffset SentAt, long From)>();
             _announcedFailing.GetOrAdd(target.Id, IsFailing(state, _time.GetUtcNow().UtcDateTime));
             while (!cancellationToken.IsCancellationRequested)
             {
@@ -176,6 +179,11 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
                     catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                     {
                         failures++;
+                        if (sender is ISiemUnacknowledgedSender unacknowledged && unacknowledged.TakeConnectionLostAt() is { } lostAt)
+                        {
+                            await RewindAsync(loop, recent, lostAt - _options.UnacknowledgedResendWindow, cancellationToken);
+                        }
+
                         if (e is not SiemDeliveryException && sender is not null)
                         {
                             // Unknown state: start over with a fresh sender (new connection, new client).
@@ -216,6 +224,13 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
                 }
 
                 loop.Cursor = last;
+                var sentAt = _time.GetUtcNow();
+                recent.Enqueue((sentAt, cursor));
+                while (recent.Count > 0 && recent.Peek().SentAt < sentAt - _options.UnacknowledgedResendWindow - _options.UnacknowledgedResendWindow)
+                {
+                    recent.Dequeue();
+                }
+
                 if (failures > 0)
                 {
                     failures = 0;
@@ -236,6 +251,26 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
             {
                 await DisposeQuietlyAsync(sender);
             }
+        }
+    }
+
+    /// <summary>Moves the cursor back to before the batches sent since <paramref name="since"/> (they may be lost), unless someone else moved it.</summary>
+    private async Task RewindAsync(TargetLoop loop, Queue<(DateTimeOffset SentAt, long From)> recent, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var suspect = recent.Where(r => r.SentAt >= since).Select(r => (long?)r.From).Min();
+        recent.Clear();
+        if (suspect is not { } to || loop.Cursor is not { } current || to >= current)
+        {
+            return;
+        }
+
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+        var moved = await db.SiemDelivery.Where(d => d.TargetId == loop.Target.Id && d.Cursor == current)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.Cursor, to), CancellationToken.None);
+        if (moved == 1)
+        {
+            loop.Cursor = to;
+            _logger.LogInformation("SIEM target {Target}: connection lost; re-sending from sequence {Sequence} (may duplicate).", loop.Target.Id, to + 1);
         }
     }
 

@@ -18,6 +18,12 @@ public sealed class SiemDeliveryOptions
     /// <summary>Writing and flushing one batch; also bounds an HTTP send.</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Syslog over TCP/TLS: when a connection is found lost, the batches sent this long before are sent again (a
+    /// receiver stopping may have accepted them into its socket without processing them). ADR-012.
+    /// </summary>
+    public TimeSpan UnacknowledgedResendWindow { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Consecutive failures from which a target is failing (below: degraded).</summary>
     public int FailingAfterFailures { get; set; } = 5;
 

@@ -7,6 +7,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
+using CodeRaft.Admin.Features.Siem.Delivery;
+
 namespace CodeRaft.Admin.Features.Siem.Syslog;
 
 /// <summary>
@@ -22,17 +24,21 @@ namespace CodeRaft.Admin.Features.Siem.Syslog;
 /// socket. What a receiver had accepted into its socket buffer but not processed when it died is lost to syslog by
 /// design; the delivered sequence numbers and checkpoints let the SIEM detect it (docs/siem.md, Delivery).
 /// </remarks>
-public sealed class SyslogStreamSender : ISiemSender
+public sealed class SyslogStreamSender : ISiemSender, ISiemUnacknowledgedSender
 {
     private readonly SyslogEndpoint _endpoint;
     private readonly ISiemFormatter _formatter;
     private readonly SyslogTlsSettings? _tls;
     private readonly TimeSpan _connectTimeout;
     private readonly TimeSpan _writeTimeout;
+    private readonly TimeProvider _time;
     private Connection? _connection;
+    private DateTimeOffset? _lostAt;
 
-    public SyslogStreamSender(SyslogEndpoint endpoint, ISiemFormatter formatter, SyslogTlsSettings? tls, TimeSpan connectTimeout, TimeSpan writeTimeout)
+    public SyslogStreamSender(SyslogEndpoint endpoint, ISiemFormatter formatter, SyslogTlsSettings? tls, TimeSpan connectTimeout, TimeSpan writeTimeout,
+        TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _endpoint = endpoint;
         _formatter = formatter;
         _tls = tls;
@@ -45,9 +51,13 @@ public sealed class SyslogStreamSender : ISiemSender
     public async Task SendAsync(IReadOnlyList<SiemRecord> batch, CancellationToken cancellationToken)
     {
         var frames = Frame(batch);
-        if (_connection is { IsClosed: true })
+        if (_connection is { ClosedAt: { } closedAt })
         {
+            // The receiver closed the connection since the last send: what it had not yet processed may be lost, so
+            // report it (the engine re-sends the recent batches) instead of silently reconnecting.
             await DropConnectionAsync();
+            _lostAt = closedAt;
+            throw new SiemDeliveryException($"{Transport} connection to {_endpoint} was closed by the receiver; reconnecting.");
         }
 
         var stage = "connection";
@@ -62,6 +72,11 @@ public sealed class SyslogStreamSender : ISiemSender
         }
         catch (Exception e) when (e is not SiemDeliveryException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
+            if (stage == "write")
+            {
+                _lostAt = _connection?.ClosedAt ?? _time.GetUtcNow();
+            }
+
             await DropConnectionAsync();
             throw new SiemDeliveryException($"{Transport} {stage} to {_endpoint} failed: {SyslogErrors.Describe(e)}.", inner: e);
         }
@@ -109,7 +124,7 @@ public sealed class SyslogStreamSender : ISiemSender
                 await ssl.AuthenticateAsClientAsync(_tls.ClientOptions(_endpoint.Host), timeout.Token);
             }
 
-            return new Connection(client, stream);
+            return new Connection(client, stream, _time);
         }
         catch
         {
@@ -133,24 +148,35 @@ public sealed class SyslogStreamSender : ISiemSender
         }
     }
 
+    public DateTimeOffset? TakeConnectionLostAt()
+    {
+        var lostAt = _lostAt;
+        _lostAt = null;
+        return lostAt;
+    }
+
     public async ValueTask DisposeAsync() => await DropConnectionAsync();
 
     private sealed class Connection : IAsyncDisposable
     {
         private readonly TcpClient _client;
         private readonly Task _reader;
-        private volatile bool _closed;
+        private readonly TimeProvider _time;
+        private long _closedAtTicks;
+        private volatile bool _disposed;
 
-        public Connection(TcpClient client, Stream stream)
+        public Connection(TcpClient client, Stream stream, TimeProvider time)
         {
             _client = client;
+            _time = time;
             Stream = stream;
             _reader = Task.Run(DrainAsync);
         }
 
         public Stream Stream { get; }
 
-        public bool IsClosed => _closed;
+        /// <summary>When the receiver closed or reset the connection (not set when we close it).</summary>
+        public DateTimeOffset? ClosedAt => Interlocked.Read(ref _closedAtTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
 
         /// <summary>A syslog receiver never sends data; reading consumes TLS records and notices the peer closing.</summary>
         private async Task DrainAsync()
@@ -167,12 +193,15 @@ public sealed class SyslogStreamSender : ISiemSender
                 // closed either way
             }
 
-            _closed = true;
+            if (!_disposed)
+            {
+                Interlocked.Exchange(ref _closedAtTicks, _time.GetUtcNow().UtcTicks);
+            }
         }
 
         public async ValueTask DisposeAsync()
         {
-            _closed = true;
+            _disposed = true;
             try
             {
                 await Stream.DisposeAsync();
