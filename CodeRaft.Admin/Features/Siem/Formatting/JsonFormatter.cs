@@ -54,27 +54,35 @@ public sealed class JsonFormatter : ISiemFormatter
             return line;
         }
 
-        // JSON escaping makes the cost of a cut hard to predict exactly; shrinking by the overflow converges in a few rounds.
-        var budget = Encoding.UTF8.GetByteCount(entry.Details) - (octets - MaxOctets) - SiemText.TruncationMarker.Length;
-        var valueCap = int.MaxValue;
-        for (var round = 0; ; round++)
+        // JSON escaping makes the cost of a cut hard to predict, so search for the longest cut that fits (a rare path:
+        // only entries with kilobytes of details on a UDP target come here).
+        string Build(int budget, int valueCap) => Line(severity, entry.Timestamp, entry.Action, AuditExporter.ToJson(Cut(entry, budget, valueCap)));
+        bool Fits(string candidate) => Encoding.UTF8.GetByteCount(candidate) <= MaxOctets;
+
+        var best = Build(0, int.MaxValue);
+        if (!Fits(best))
         {
-            var cut = Cut(entry, Math.Max(0, budget), valueCap);
-            line = Line(severity, entry.Timestamp, entry.Action, AuditExporter.ToJson(cut));
-            octets = Encoding.UTF8.GetByteCount(line);
-            if (octets <= MaxOctets || (budget <= 0 && valueCap != int.MaxValue) || round > 16)
-            {
-                return line;
-            }
-
-            if (budget <= 0)
-            {
-                // Even without details it does not fit: the last resort is to cut the other free-text values too.
-                valueCap = SiemLineFormatter.LastResortValueCap;
-            }
-
-            budget -= octets - MaxOctets;
+            // Even without details it does not fit: the last resort is to cut the other free-text values too.
+            return Build(0, SiemLineFormatter.LastResortValueCap);
         }
+
+        var low = 0;
+        var high = Encoding.UTF8.GetByteCount(entry.Details);
+        while (low < high)
+        {
+            var middle = low + ((high - low + 1) / 2);
+            var candidate = Build(middle, int.MaxValue);
+            if (Fits(candidate))
+            {
+                (low, best) = (middle, candidate);
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return best;
     }
 
     private string Line(int severity, string timestamp, string msgId, string json)
