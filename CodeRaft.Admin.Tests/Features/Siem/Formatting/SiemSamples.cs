@@ -35,7 +35,8 @@ public static class SiemSamples
         Hash = "9d4e2b7a1c3f5e8d0b2a4c6e8f0a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1e3f5a",
         Timestamp = "2026-11-29T08:20:00.000Z",
         KeyId = "a1b2c3d4e5f60718",
-        Signature = "MEUCIQDx3V1k2b0cZ5n0y8f0Qm9cX2yJv4tq7s3w5e1r9u8i0oPq7W2l4k6j8h0g2f4d6s8a0Zx1c3v5b7n9m1Q==",
+        // 64 bytes (P1363 r||s) in base64, as the signer writes them; not a real signature.
+        Signature = "83mL1v8hVGeRTQ0u41F24zYosd1wsdg9/mjBIigG5+uFXH570ftg5FDMMg0aeF5L23hH9Z/GlV51iz3IkkiUfQ==",
     };
 
     public static SiemRecord Of(AuditEntry entry) => new(entry, null);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using CodeRaft.Admin.Features.Audit;
@@ -64,7 +63,7 @@ public sealed class CefFormatter(SyslogHeader? syslogHeader, string? deviceHostN
 
         if (cut.Truncating)
         {
-            builder.Append(" cn1=").Append(cut.TruncatedFrom.ToString(CultureInfo.InvariantCulture)).Append(" cn1Label=detailsOctets");
+            builder.Append(" cn1=").Append(cut.TruncatedFrom).Append(" cn1Label=detailsOctets");
         }
 
         builder.Append(" msg=");
@@ -105,10 +104,10 @@ public sealed class CefFormatter(SyslogHeader? syslogHeader, string? deviceHostN
         // The first key has no leading space; every later one starts with one.
         if (SiemText.UnixMilliseconds(timestamp) is { } rt)
         {
-            builder.Append("rt=").Append(rt.ToString(CultureInfo.InvariantCulture)).Append(' ');
+            builder.Append("rt=").Append(rt).Append(' ');
         }
 
-        builder.Append("externalId=").Append(sequence.ToString(CultureInfo.InvariantCulture));
+        builder.Append("externalId=").Append(sequence);
         Key(builder, "cs1", hash, cut);
         builder.Append(" cs1Label=chainHash");
         Key(builder, "cat", category, cut);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using CodeRaft.Admin.Features.Audit;
@@ -43,7 +42,7 @@ public sealed class LeefFormatter(SyslogHeader? syslogHeader, int maxOctets = 0)
         Attribute(builder, "targetType", entry.TargetType, cut);
         if (cut.Truncating)
         {
-            builder.Append(Delimiter).Append("truncated=").Append(cut.TruncatedFrom.ToString(CultureInfo.InvariantCulture));
+            builder.Append(Delimiter).Append("truncated=").Append(cut.TruncatedFrom);
         }
 
         builder.Append(Delimiter).Append("details=");
@@ -78,7 +77,7 @@ public sealed class LeefFormatter(SyslogHeader? syslogHeader, int maxOctets = 0)
     private static void Common(StringBuilder builder, string timestamp, long sequence, string hash, string category, int severity, SiemCut cut)
     {
         // The first attribute follows the header's last pipe directly; every later one starts with the delimiter.
-        builder.Append("sequence=").Append(sequence.ToString(CultureInfo.InvariantCulture));
+        builder.Append("sequence=").Append(sequence);
         Attribute(builder, "chainHash", hash, cut);
         if (SiemText.IsChainTimestamp(timestamp))
         {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using CodeRaft.Admin.Features.Audit;
 
@@ -14,6 +13,9 @@ namespace CodeRaft.Admin.Features.Siem.Formatting;
 public sealed class Rfc5424Formatter : SiemLineFormatter
 {
     public const int MaxSdNameLength = 32;
+
+    // A private enterprise number, possibly with sub-identifiers (RFC 5424 §7.2.2: "32473.1").
+    private static readonly System.Buffers.SearchValues<char> EnterpriseNumberCharacters = System.Buffers.SearchValues.Create("0123456789.");
 
     private readonly SyslogHeader _header;
     private readonly string _sdId;
@@ -53,7 +55,7 @@ public sealed class Rfc5424Formatter : SiemLineFormatter
 
         var at = sdId.IndexOf('@', StringComparison.Ordinal);
         if (at <= 0 || at != sdId.LastIndexOf('@') || at == sdId.Length - 1
-            || !sdId.AsSpan(at + 1).ContainsOnlyAsciiDigitsOrDots() || sdId[at + 1] == '.' || sdId[^1] == '.')
+            || sdId.AsSpan(at + 1).ContainsAnyExcept(EnterpriseNumberCharacters) || sdId[at + 1] == '.' || sdId[^1] == '.')
         {
             return "The structured data ID must have the form name@enterprise-number (e.g. audit@32473): names without '@' are reserved by RFC 5424.";
         }
@@ -65,7 +67,7 @@ public sealed class Rfc5424Formatter : SiemLineFormatter
     {
         _header.Append(builder, SiemText.SyslogSeverity(entry.Outcome), entry.Timestamp, entry.Action);
         builder.Append(" [").Append(_sdId);
-        builder.Append(" sequence=\"").Append(entry.Sequence.ToString(CultureInfo.InvariantCulture)).Append('"');
+        builder.Append(" sequence=\"").Append(entry.Sequence).Append('"');
         Param(builder, "hash", entry.Hash, cut);
         Param(builder, "product", entry.Product, cut);
         Param(builder, "category", entry.Category, cut);
@@ -79,7 +81,7 @@ public sealed class Rfc5424Formatter : SiemLineFormatter
         Param(builder, "sourceIp", entry.SourceIp, cut);
         if (cut.Truncating)
         {
-            builder.Append(" truncated=\"").Append(cut.TruncatedFrom.ToString(CultureInfo.InvariantCulture)).Append('"');
+            builder.Append(" truncated=\"").Append(cut.TruncatedFrom).Append('"');
         }
 
         builder.Append(']');
@@ -94,7 +96,7 @@ public sealed class Rfc5424Formatter : SiemLineFormatter
     {
         _header.Append(builder, 6, checkpoint.Timestamp, SiemText.CheckpointAction);
         builder.Append(" [").Append(_sdId);
-        builder.Append(" sequence=\"").Append(checkpoint.Sequence.ToString(CultureInfo.InvariantCulture)).Append('"');
+        builder.Append(" sequence=\"").Append(checkpoint.Sequence).Append('"');
         Param(builder, "hash", checkpoint.Hash, SiemCut.None);
         Param(builder, "keyId", checkpoint.KeyId, SiemCut.None);
         Param(builder, "signature", checkpoint.Signature, SiemCut.None);
@@ -106,21 +108,5 @@ public sealed class Rfc5424Formatter : SiemLineFormatter
         builder.Append(' ').Append(name).Append("=\"");
         AppendValue(builder, value, SiemEscape.SdParamValue, cut);
         builder.Append('"');
-    }
-}
-
-internal static class SpanDigits
-{
-    public static bool ContainsOnlyAsciiDigitsOrDots(this ReadOnlySpan<char> text)
-    {
-        foreach (var c in text)
-        {
-            if (!char.IsAsciiDigit(c) && c != '.')
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }
