@@ -74,4 +74,51 @@ public sealed class SiemFormatterFactoryTests
 
         Assert.All(results, r => Assert.Equal([expected], r));
     }
+
+    public static TheoryData<string> CappedFormats() => ["rfc5424", "cef", "leef", "json"];
+
+    [Theory]
+    [MemberData(nameof(CappedFormats))]
+    public void Format_WorstCaseEntryAtTheSmallestCap_FitsWithValidGrammar(string format)
+    {
+        var header = new SyslogHeader(new string('h', 300), int.MaxValue);
+        ISiemFormatter formatter = format switch
+        {
+            "rfc5424" => new Rfc5424Formatter("an-sd-id-of-32-characters@32473", header, SiemLineFormatter.MinMaxOctets),
+            "cef" => new CefFormatter(header, new string('h', 255), SiemLineFormatter.MinMaxOctets),
+            "leef" => new LeefFormatter(header, SiemLineFormatter.MinMaxOctets),
+            _ => new JsonFormatter(header, SiemLineFormatter.MinMaxOctets),
+        };
+        var worst = string.Concat(Enumerable.Repeat("\"]=|\t\u0001😀\n", 500));
+        var entry = Entry();
+        entry.Product = entry.Category = entry.Outcome = entry.ActorType = entry.ActorId = entry.ActorName = worst;
+        entry.SourceIp = entry.TargetType = entry.TargetId = entry.Hash = entry.PreviousHash = worst;
+        entry.Action = new string('a', 128);
+        entry.Details = worst;
+
+        var line = formatter.Format(Of(entry));
+
+        Assert.True(Octets(line) <= SiemLineFormatter.MinMaxOctets, $"{Octets(line)} octets");
+        var m = Rfc5424Grammar.Parse(line);
+        switch (format)
+        {
+            case "cef":
+                Assert.Equal("1042", CefMessage.Parse(m.Msg!)["externalId"]);
+                break;
+            case "leef":
+                Assert.Equal("1042", LeefMessage.Parse(m.Msg!)["sequence"]);
+                break;
+            case "json":
+                using (var json = System.Text.Json.JsonDocument.Parse(m.Msg!))
+                {
+                    Assert.Equal(1042, json.RootElement.GetProperty("sequence").GetInt64());
+                    Assert.EndsWith("[truncated]", json.RootElement.GetProperty("details").GetString(), StringComparison.Ordinal);
+                }
+
+                break;
+            default:
+                Assert.Equal("1042", m.Param("sequence"));
+                break;
+        }
+    }
 }

@@ -62,8 +62,17 @@ public sealed class JsonFormatter : ISiemFormatter
         var best = Build(0, int.MaxValue);
         if (!Fits(best))
         {
-            // Even without details it does not fit: the last resort is to cut the other free-text values too.
-            return Build(0, SiemLineFormatter.LastResortValueCap);
+            // Even without details it does not fit: the last resort is to cut the other free-text values too, harder each round.
+            foreach (var valueCap in SiemLineFormatter.LastResortValueCaps)
+            {
+                best = Build(0, valueCap);
+                if (Fits(best))
+                {
+                    break;
+                }
+            }
+
+            return best;
         }
 
         var low = 0;
@@ -101,7 +110,7 @@ public sealed class JsonFormatter : ISiemFormatter
     private static AuditEntry Cut(AuditEntry e, int detailsBudget, int valueCap) => new()
     {
         Sequence = e.Sequence,
-        Timestamp = e.Timestamp,
+        Timestamp = Capped(e.Timestamp, valueCap),
         Product = Capped(e.Product, valueCap),
         Category = Capped(e.Category, valueCap),
         Action = Capped(e.Action, valueCap),
@@ -113,8 +122,8 @@ public sealed class JsonFormatter : ISiemFormatter
         TargetType = Capped(e.TargetType, valueCap),
         TargetId = Capped(e.TargetId, valueCap),
         Details = Capped(e.Details, detailsBudget) + SiemText.TruncationMarker,
-        PreviousHash = e.PreviousHash,
-        Hash = e.Hash,
+        PreviousHash = Capped(e.PreviousHash, valueCap),
+        Hash = Capped(e.Hash, valueCap),
     };
 
     private static string Capped(string value, int maxOctets)

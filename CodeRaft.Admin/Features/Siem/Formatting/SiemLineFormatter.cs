@@ -26,10 +26,10 @@ public abstract class SiemLineFormatter : ISiemFormatter
     /// <summary>RFC 5424 §6.1: receivers SHOULD accept 2048 octets — the cap on UDP, where a datagram is all or nothing.</summary>
     public const int UdpMaxOctets = 2048;
 
-    /// <summary>The smallest cap with which every entry still fits once its details are dropped and its values cut to <see cref="LastResortValueCap"/>.</summary>
+    /// <summary>The smallest cap allowed: with it every entry still fits once its details are dropped and its other values cut.</summary>
     public const int MinMaxOctets = 1536;
 
-    internal const int LastResortValueCap = 64;
+    internal static readonly int[] LastResortValueCaps = [64, 16, 0];
 
     protected SiemLineFormatter(int maxOctets)
     {
@@ -64,9 +64,16 @@ public abstract class SiemLineFormatter : ISiemFormatter
 
         var cut = new SiemCut(int.MaxValue, 0, Encoding.UTF8.GetByteCount(entry.Details));
         var fixedOctets = Measure(builder, entry, cut);
-        if (fixedOctets > MaxOctets)
+        // Last resort, when even the details' removal does not make room: cut the other values, harder each round
+        // (with a cap of 0 only the header, the keys and the sequence are left, far below MinMaxOctets).
+        foreach (var valueCap in LastResortValueCaps)
         {
-            cut = cut with { ValueCap = LastResortValueCap };
+            if (fixedOctets <= MaxOctets)
+            {
+                break;
+            }
+
+            cut = cut with { ValueCap = valueCap };
             fixedOctets = Measure(builder, entry, cut);
         }
 
