@@ -118,15 +118,12 @@ public sealed class Rfc5424FormatterTests
     [InlineData("audit@32473")]
     [InlineData("x@1")]
     [InlineData("coderaft-audit@32473.1.2")]
+    [InlineData("audit")] // grammatical; RFC 5424 §7.2.2 reserves it for IANA, so docs/siem.md asks for name@number
+    [InlineData("!#$%&'()*+,-./:;<>?@[\\^_`{|}~")]
     public void ValidateStructuredDataId_ValidSdId_IsAccepted(string sdId) => Assert.Null(Rfc5424Formatter.ValidateStructuredDataId(sdId));
 
     [Theory]
     [InlineData("")]
-    [InlineData("audit")] // reserved for IANA
-    [InlineData("audit@")]
-    [InlineData("@32473")]
-    [InlineData("audit@32473@1")]
-    [InlineData("audit@abc")]
     [InlineData("au dit@32473")]
     [InlineData("au=dit@32473")]
     [InlineData("au]dit@32473")]
