@@ -238,4 +238,49 @@ public sealed class SplunkHecSenderTests
 
         Assert.Equal("HEC did not answer within 0.3 s.", error.Message);
     }
+
+    [Fact]
+    public async Task SendAsync_TrustedCertificateForAnotherHostName_RefusesTheServer()
+    {
+        using var certificate = LoopbackHttpsServer.CreateSelfSignedCertificate("siem.example.test", loopbackNames: false);
+        await using var receiver = await HecReceiver.StartAsync(Token, certificate: certificate);
+        await using var sender = Sender(Target(receiver));
+
+        var error = await Assert.ThrowsAsync<SiemDeliveryException>(() => sender.SendAsync(SiemHttpTestData.Batch(1, 1), CancellationToken.None));
+
+        Assert.Contains("does not match the host name", error.Message);
+        Assert.Equal(0, receiver.EventRequests);
+    }
+
+    [Fact]
+    public async Task SendAsync_ClientCertificateConfigured_PresentsIt()
+    {
+        await using var receiver = await HecReceiver.StartAsync(Token, requestClientCertificate: true);
+        using var client = LoopbackHttpsServer.CreateSelfSignedCertificate("coderaft-portal", loopbackNames: false);
+        var target = Target(receiver);
+        target.ClientCertificatePfx = Convert.ToBase64String(client.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12));
+        await using var sender = Sender(target);
+
+        await sender.SendAsync(SiemHttpTestData.Batch(1, 1), CancellationToken.None);
+
+        Assert.Equal(client.Thumbprint, receiver.LastClientCertificate?.Thumbprint);
+    }
+
+    [Fact]
+    public void Constructor_ClientCertificateNotPkcs12_ThrowsClearMessage()
+    {
+        var target = new SiemTarget
+        {
+            Name = "hec",
+            Type = SiemTargetType.SplunkHec,
+            Endpoint = "https://splunk.example.test:8088",
+            Secret = Token,
+            ClientCertificatePfx = Convert.ToBase64String("not a pfx"u8.ToArray()),
+            CreatedBy = "test",
+        };
+
+        var error = Assert.Throws<SiemDeliveryException>(() => new SplunkHecSender(target, new ExportJsonFormatter(), TimeProvider.System));
+
+        Assert.StartsWith("The client certificate is not a valid PKCS#12", error.Message);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -18,15 +19,18 @@ public sealed class HecReceiver : LoopbackHttpsServer
     private long _nextAckId;
     private readonly ConcurrentDictionary<long, int> _pollsLeft = new();
 
-    private HecReceiver(string token, bool acknowledgments)
+    private HecReceiver(string token, bool acknowledgments, X509Certificate2? certificate, bool requestClientCertificate)
+        : base(certificate)
     {
+        RequestClientCertificate = requestClientCertificate;
         _token = token;
         Acknowledgments = acknowledgments;
     }
 
-    public static async Task<HecReceiver> StartAsync(string token, bool acknowledgments = false)
+    public static async Task<HecReceiver> StartAsync(string token, bool acknowledgments = false, X509Certificate2? certificate = null,
+        bool requestClientCertificate = false)
     {
-        var receiver = new HecReceiver(token, acknowledgments);
+        var receiver = new HecReceiver(token, acknowledgments, certificate, requestClientCertificate);
         await receiver.StartAsync();
         return receiver;
     }
@@ -72,6 +76,7 @@ public sealed class HecReceiver : LoopbackHttpsServer
     private async Task<IResult> EventAsync(HttpContext context)
     {
         Interlocked.Increment(ref _eventRequests);
+        LastClientCertificate = context.Connection.ClientCertificate;
         if (Hang > TimeSpan.Zero)
         {
             try

@@ -18,10 +18,15 @@ public abstract class LoopbackHttpsServer : IAsyncDisposable
 {
     private WebApplication? _app;
 
-    protected LoopbackHttpsServer()
+    protected LoopbackHttpsServer(X509Certificate2? certificate = null)
     {
-        Certificate = CreateSelfSignedCertificate();
+        Certificate = certificate ?? CreateSelfSignedCertificate();
     }
+
+    /// <summary>When set, the server asks for a client certificate and records the one it got.</summary>
+    public bool RequestClientCertificate { get; init; }
+
+    public X509Certificate2? LastClientCertificate { get; protected set; }
 
     public X509Certificate2 Certificate { get; }
 
@@ -36,7 +41,16 @@ public abstract class LoopbackHttpsServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(Certificate)));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(https =>
+        {
+            https.ServerCertificate = Certificate;
+            if (RequestClientCertificate)
+            {
+                https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                // The test's client certificate is self-signed; the test checks which one arrived.
+                https.ClientCertificateValidation = (_, _, _) => true;
+            }
+        })));
         _app = builder.Build();
         Map(_app);
         await _app.StartAsync();
@@ -58,13 +72,21 @@ public abstract class LoopbackHttpsServer : IAsyncDisposable
     }
 
     /// <summary>Self-signed for CN=localhost with SANs 127.0.0.1 and localhost, so host-name validation passes.</summary>
-    public static X509Certificate2 CreateSelfSignedCertificate(string commonName = "localhost")
+    public static X509Certificate2 CreateSelfSignedCertificate(string commonName = "localhost", bool loopbackNames = true)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=" + commonName, key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        san.AddDnsName("localhost");
+        if (loopbackNames)
+        {
+            san.AddIpAddress(IPAddress.Loopback);
+            san.AddDnsName("localhost");
+        }
+        else
+        {
+            san.AddDnsName(commonName);
+        }
+
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyCertSign, false));
