@@ -1,4 +1,5 @@
 using CodeRaft.Admin.Features.Siem.Delivery;
+using CodeRaft.Admin.Features.Siem.Formatting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CodeRaft.Admin.Features.Siem;
@@ -9,6 +10,7 @@ public static class SiemFeature
     public static IServiceCollection AddSiemCore(this IServiceCollection services)
     {
         services.AddOptions<SiemDeliveryOptions>().BindConfiguration("Siem:Delivery");
+        services.TryAddSingleton<ISiemFormatterFactory>(_ => new SiemFormatterFactory());
         services.TryAddSingleton<ISiemSenderFactory, SiemSenderFactory>();
         return services;
     }

@@ -523,7 +523,10 @@ public static class SiemTestEvent
 {
     public const string Action = "siem.test";
 
-    public static SiemRecord Create(TimeProvider time) => new(new AuditEntry
+    private static readonly string Zeros = new('0', 64);
+
+    /// <summary>Shaped like the console's test record (Management/SiemTestEvent): all-zero hashes, <c>"test": true</c>.</summary>
+    public static SiemRecord Create(SiemTarget target, TimeProvider time) => new(new AuditEntry
     {
         Sequence = 0,
         Timestamp = AuditHash.FormatTimestamp(time.GetUtcNow()),
@@ -534,7 +537,10 @@ public static class SiemTestEvent
         ActorType = "system",
         ActorName = "CodeRaft.Admin",
         TargetType = "siem_target",
-        Details = """{"test":true,"message":"CodeRaft.Admin SIEM test event (not part of the audit chain)"}""",
+        TargetId = target.Id.ToString(),
+        Details = """{"test":true,"message":"Test event from CodeRaft Admin; not part of the audit chain."}""",
+        PreviousHash = Zeros,
+        Hash = Zeros,
     }, null);
 
     public static async Task<SiemTestResult> SendAsync(ISiemSenderFactory senders, SiemTarget target, TimeProvider time, TimeSpan timeout, CancellationToken cancellationToken)
@@ -545,7 +551,7 @@ public static class SiemTestEvent
             await using var sender = senders.Create(target);
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             limit.CancelAfter(timeout);
-            await sender.SendAsync([Create(time)], limit.Token);
+            await sender.SendAsync([Create(target, time)], limit.Token);
             return new SiemTestResult(true, $"Test event accepted by {target.Name} in {watch.ElapsedMilliseconds} ms.", watch.Elapsed);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
