@@ -120,7 +120,7 @@ public sealed partial class RsyslogReceiver : IAsyncDisposable
         _process = null;
     }
 
-    /// <summary>Sequences of the received audit entries (checkpoints and test events excluded), in arrival order.</summary>
+    /// <summary>Sequences of the received audit entries (checkpoints — MSGID audit.checkpoint — excluded), in arrival order.</summary>
     public IReadOnlyList<long> ReceivedSequences()
     {
         if (!File.Exists(OutputPath))
@@ -134,7 +134,7 @@ public sealed partial class RsyslogReceiver : IAsyncDisposable
         while (reader.ReadLine() is { } line)
         {
             var match = EntrySequence().Match(line);
-            if (match.Success)
+            if (match.Success && !line.Contains(" audit.checkpoint ", StringComparison.Ordinal))
             {
                 result.Add(long.Parse(match.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture));
             }

@@ -1,6 +1,7 @@
 using CodeRaft.Admin.Features.Audit.Chain;
 using CodeRaft.Admin.Features.Siem;
 using CodeRaft.Admin.Features.Siem.Delivery;
+using CodeRaft.Admin.Features.Siem.Formatting;
 using CodeRaft.Admin.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -155,7 +156,8 @@ public sealed class SiemRsyslogTests(ITestOutputHelper output) : IAsyncLifetime
     {
         _store = await TestStore.StartAsync(_data.Path, _masterSecret);
         var options = Options.Create(new SiemDeliveryOptions { RetryMin = TimeSpan.FromMilliseconds(250), RetryMax = TimeSpan.FromSeconds(2) });
-        var senders = new SiemSenderFactory(new TestFormatterFactory(), options, TimeProvider.System);
+        // The real RFC 5424 formatter, as the portal sends it.
+        var senders = new SiemSenderFactory(new SiemFormatterFactory(), options, TimeProvider.System);
         _engine = new SiemDeliveryEngine(_store.Contexts, _store.Get<AuditWriter>(), senders, TimeProvider.System, options, NullLogger<SiemDeliveryEngine>.Instance);
         await _engine.StartAsync(CancellationToken.None);
     }

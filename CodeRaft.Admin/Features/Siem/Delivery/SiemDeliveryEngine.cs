@@ -97,7 +97,7 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
 
         foreach (var (id, loop) in _loops.ToList())
         {
-            var moved = cursors.TryGetValue(id, out var stored) && loop.Cursor is { } current && stored != current;
+            var moved = cursors.TryGetValue(id, out var stored) && loop.Cursor is not null && stored != loop.Persisted;
             if (!wanted.TryGetValue(id, out var target) || Fingerprint(target) != loop.Fingerprint || moved)
             {
                 await loop.StopAsync();
@@ -130,18 +130,50 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
         var target = loop.Target;
         var filter = new SiemFilter(target);
         ISiemSender? sender = null;
+        var pendingDelivered = 0;
+        var pendingAttemptAt = DateTime.MinValue;
+        var lastPersistAt = DateTimeOffset.MinValue;
+
+        // Checkpoints at the cursor's own sequence already forwarded (in memory: after a restart the ones at the
+        // cursor are sent again — at least once, like entries).
+        var checkpointsAfter = "";
+
+        // Successful sends of the last moments (when, from which cursor), for a sender without acknowledgments.
+        var recent = new Queue<(DateTimeOffset SentAt, long From)>();
+
+        // Writes the in-memory cursor (delivered batches) to the store; false = someone else moved it (replay).
+        async Task<bool> PersistAsync(CancellationToken ct)
+        {
+            if (loop.Cursor == loop.Persisted && pendingDelivered == 0)
+            {
+                return true;
+            }
+
+            if (!await AdvanceAsync(target.Id, loop.Persisted, loop.Cursor!.Value, pendingDelivered, pendingAttemptAt, ct))
+            {
+                return false;
+            }
+
+            loop.Persisted = loop.Cursor!.Value;
+            pendingDelivered = 0;
+            lastPersistAt = _time.GetUtcNow();
+            return true;
+        }
+
+        async Task ReloadAsync(CancellationToken ct)
+        {
+            var moved = await LoadStateAsync(target, ct);
+            loop.Cursor = loop.Persisted = moved.Cursor;
+            pendingDelivered = 0;
+            checkpointsAfter = "";
+            recent.Clear();
+        }
+
         try
         {
             var state = await LoadStateAsync(target, cancellationToken);
-            loop.Cursor = state.Cursor;
+            loop.Cursor = loop.Persisted = state.Cursor;
             var failures = state.ConsecutiveFailures;
-
-            // Checkpoints at the cursor's own sequence already forwarded (in memory: after a restart the ones at the
-            // cursor are sent again — at least once, like entries).
-            var checkpointsAfter = "";
-
-            // Successful sends of the last moments (when, from which cursor), for a sender without acknowledgments.
-            var recent = new Queue<(DateTimeOffset SentAt, long From)>();
             _announcedFailing.GetOrAdd(target.Id, IsFailing(state, _time.GetUtcNow().UtcDateTime));
             while (!cancellationToken.IsCancellationRequested)
             {
@@ -160,6 +192,13 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
 
                 if (batch.Records.Count == 0)
                 {
+                    // Caught up: make the cursor durable before idling.
+                    if (!await PersistAsync(cancellationToken))
+                    {
+                        await ReloadAsync(cancellationToken);
+                        continue;
+                    }
+
                     await WaitForSignalAsync(loop.Wake.Reader, _options.PollInterval, cancellationToken);
                     continue;
                 }
@@ -181,7 +220,7 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
                         failures++;
                         if (sender is ISiemUnacknowledgedSender unacknowledged && unacknowledged.TakeConnectionLostAt() is { } lostAt)
                         {
-                            await RewindAsync(loop, recent, lostAt - _options.UnacknowledgedResendWindow, cancellationToken);
+                            Rewind(loop, recent, lostAt - _options.UnacknowledgedResendWindow);
                         }
 
                         if (e is not SiemDeliveryException && sender is not null)
@@ -189,6 +228,11 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
                             // Unknown state: start over with a fresh sender (new connection, new client).
                             await DisposeQuietlyAsync(sender);
                             sender = null;
+                        }
+
+                        if (!await PersistOrRewindAsync(loop, () => PersistAsync(cancellationToken), cancellationToken))
+                        {
+                            await ReloadAsync(cancellationToken);
                         }
 
                         var error = SiemErrorRedactor.Redact(e, target);
@@ -203,32 +247,33 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
                     }
                 }
 
-                var delivered = selected.Count(r => r.Entry is not null);
-                if (last == cursor)
-                {
-                    // Only checkpoints at the cursor were due: nothing to move.
-                    checkpointsAfter = batch.NewestCheckpointAtLast;
-                    await MarkSuccessAsync(target.Id, attemptAt, cancellationToken);
-                }
-                else if (!await AdvanceAsync(target.Id, cursor, last, delivered, attemptAt, cancellationToken))
-                {
-                    // The cursor was moved underneath us (replay): continue from where it now is.
-                    loop.Cursor = (await LoadStateAsync(target, cancellationToken)).Cursor;
-                    checkpointsAfter = "";
-                    continue;
-                }
-
-                else
-                {
-                    checkpointsAfter = batch.NewestCheckpointAtLast;
-                }
-
+                checkpointsAfter = batch.NewestCheckpointAtLast;
                 loop.Cursor = last;
+                pendingDelivered += selected.Count(r => r.Entry is not null);
+                pendingAttemptAt = attemptAt;
                 var sentAt = _time.GetUtcNow();
                 recent.Enqueue((sentAt, cursor));
-                while (recent.Count > 0 && recent.Peek().SentAt < sentAt - _options.UnacknowledgedResendWindow - _options.UnacknowledgedResendWindow)
+                while (recent.Count > 0 && recent.Peek().SentAt < sentAt - (2 * _options.UnacknowledgedResendWindow))
                 {
                     recent.Dequeue();
+                }
+
+                // Under load the cursor is written at most every CursorPersistInterval (one small write instead of
+                // one per batch, so delivery does not compete with appends for the database's writer lock); a crash
+                // re-sends what was delivered since (at least once).
+                if (last == cursor || failures > 0 || sentAt - lastPersistAt >= _options.CursorPersistInterval)
+                {
+                    if (last == cursor)
+                    {
+                        await MarkSuccessAsync(target.Id, attemptAt, cancellationToken);
+                    }
+
+                    if (!await PersistAsync(cancellationToken))
+                    {
+                        // The cursor was moved underneath us (replay): continue from where it now is.
+                        await ReloadAsync(cancellationToken);
+                        continue;
+                    }
                 }
 
                 if (failures > 0)
@@ -243,7 +288,15 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // stopped (shutdown, target changed or disabled)
+            // stopped (shutdown, target changed or disabled): keep what was delivered
+            try
+            {
+                await PersistAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogWarning("SIEM target {Target}: the cursor could not be saved on stop ({Error}); the last batches will be sent again.", target.Id, e.GetType().Name);
+            }
         }
         finally
         {
@@ -254,20 +307,32 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
         }
     }
 
-    /// <summary>Moves the cursor back to before the batches sent since <paramref name="since"/> (they may be lost), unless someone else moved it.</summary>
-    private async Task RewindAsync(TargetLoop loop, Queue<(DateTimeOffset SentAt, long From)> recent, DateTimeOffset since, CancellationToken cancellationToken)
+    /// <summary>After a rewind below the durable cursor, the store must follow; otherwise just persist what was delivered.</summary>
+    private async Task<bool> PersistOrRewindAsync(TargetLoop loop, Func<Task<bool>> persist, CancellationToken cancellationToken)
     {
-        var suspect = recent.Where(r => r.SentAt >= since).Select(r => (long?)r.From).Min();
-        recent.Clear();
-        if (suspect is not { } to || loop.Cursor is not { } current || to >= current)
+        if (loop.Cursor is not { } cursor || cursor >= loop.Persisted)
         {
-            return;
+            return await persist();
         }
 
         await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
-        var moved = await db.SiemDelivery.Where(d => d.TargetId == loop.Target.Id && d.Cursor == current)
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.Cursor, to), CancellationToken.None);
-        if (moved == 1)
+        var moved = await db.SiemDelivery.Where(d => d.TargetId == loop.Target.Id && d.Cursor == loop.Persisted)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.Cursor, cursor), CancellationToken.None);
+        if (moved != 1)
+        {
+            return false;
+        }
+
+        loop.Persisted = cursor;
+        return true;
+    }
+
+    /// <summary>Moves the in-memory cursor back to before the batches sent since <paramref name="since"/> (they may be lost).</summary>
+    private void Rewind(TargetLoop loop, Queue<(DateTimeOffset SentAt, long From)> recent, DateTimeOffset since)
+    {
+        var suspect = recent.Where(r => r.SentAt >= since).Select(r => (long?)r.From).Min();
+        recent.Clear();
+        if (suspect is { } to && loop.Cursor is { } current && to < current)
         {
             loop.Cursor = to;
             _logger.LogInformation("SIEM target {Target}: connection lost; re-sending from sequence {Sequence} (may duplicate).", loop.Target.Id, to + 1);
@@ -491,6 +556,7 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
         private readonly CancellationTokenSource _stop = new();
         private Task _run = Task.CompletedTask;
         private long _cursor = -1;
+        private long _persisted = -1;
 
         public SiemTarget Target { get; } = target;
 
@@ -498,7 +564,14 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
 
         public Channel<bool> Wake { get; } = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-        /// <summary>The loop's view of the durable cursor; null until loaded.</summary>
+        /// <summary>What the loop last read from or wrote to the store (another value there means a replay moved it).</summary>
+        public long Persisted
+        {
+            get => Interlocked.Read(ref _persisted);
+            set => Interlocked.Exchange(ref _persisted, value);
+        }
+
+        /// <summary>The next read position (delivered up to here, maybe not yet persisted); null until loaded.</summary>
         public long? Cursor
         {
             get => Interlocked.Read(ref _cursor) is var c && c >= 0 ? c : null;

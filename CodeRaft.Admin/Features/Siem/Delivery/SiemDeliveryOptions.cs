@@ -9,6 +9,9 @@ public sealed class SiemDeliveryOptions
     /// <summary>Fallback when no append signal arrives (appends by another process, e.g. the CLI).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>While batches keep flowing, the cursor is written at most this often (and always when caught up or stopping).</summary>
+    public TimeSpan CursorPersistInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     public TimeSpan RetryMin { get; set; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan RetryMax { get; set; } = TimeSpan.FromMinutes(5);
