@@ -121,4 +121,38 @@ public sealed class SiemFormatterFactoryTests
                 break;
         }
     }
+
+    [Theory]
+    [MemberData(nameof(CappedFormats))]
+    public void Format_TestEventOutsideTheChain_IsValidInEveryFormat(string format)
+    {
+        // "Send test event": sequence 0, no hash, never stored.
+        var test = Entry();
+        test.Sequence = 0;
+        test.Hash = test.PreviousHash = "";
+        test.Action = "siem.test";
+        var siemFormat = Enum.Parse<SiemFormat>(format, ignoreCase: true);
+
+        foreach (var type in new[] { SiemTargetType.SyslogUdp, SiemTargetType.SyslogTls })
+        {
+            var m = Rfc5424Grammar.Parse(_factory.Create(Target(type, siemFormat)).Format(Of(test)));
+
+            Assert.Equal("siem.test", m.MsgId);
+            switch (siemFormat)
+            {
+                case SiemFormat.Cef:
+                    Assert.Equal("", CefMessage.Parse(m.Msg!)["cs1"]);
+                    break;
+                case SiemFormat.Leef:
+                    Assert.Equal("0", LeefMessage.Parse(m.Msg!)["sequence"]);
+                    break;
+                case SiemFormat.Json:
+                    Assert.Contains("\"sequence\":0,", m.Msg, StringComparison.Ordinal);
+                    break;
+                default:
+                    Assert.Equal("", m.Param("hash"));
+                    break;
+            }
+        }
+    }
 }
