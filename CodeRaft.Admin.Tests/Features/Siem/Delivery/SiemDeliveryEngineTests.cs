@@ -243,6 +243,33 @@ public sealed class SiemDeliveryEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deliver_UnacknowledgedConnectionLost_ResendsTheRecentBatchesSoNothingIsMissing()
+    {
+        _options.RetryMin = TimeSpan.FromMilliseconds(5);
+        _options.RetryMax = TimeSpan.FromMilliseconds(20);
+        _options.UnacknowledgedResendWindow = TimeSpan.FromMinutes(1); // everything below counts as "just before"
+        await StartAsync();
+        await StartEngineAsync();
+        var target = await AddTargetAsync("tcp-like");
+        _senders.Unacknowledged[target] = true;
+        _engine!.TargetsChanged();
+        await Eventually.TrueAsync(async () => await _store.Contexts.CreateDbContext().SiemDelivery.AnyAsync(d => d.TargetId == target), "cursor row");
+        var start = (await StateAsync(target)).Cursor;
+        var first = await AppendAsync(10);
+        await CursorReachesHeadAsync(target);
+        var sends = _senders.Attempts[target];
+
+        // The receiver "went away" after accepting the first batch: the next send finds the connection lost.
+        _senders.Behavior[target] = (attempt, _) => attempt == sends + 1 ? throw new SiemDeliveryException("TCP connection closed by the receiver.") : Task.CompletedTask;
+        await AppendAsync(5);
+        await CursorReachesHeadAsync(target);
+
+        var sequences = _senders.Of(target).Where(r => r.Entry is not null).Select(r => r.Sequence).ToList();
+        Assert.Equal(first.Select(e => e.Sequence), sequences.Take(10));
+        Assert.Equal(Enumerable.Range((int)start + 1, (int)(await HeadAsync() - start)).Select(i => (long)i), sequences.Skip(10));
+    }
+
+    [Fact]
     public async Task Deliver_BlackholedTarget_DoesNotDelayAHealthyTarget()
     {
         await StartAsync();

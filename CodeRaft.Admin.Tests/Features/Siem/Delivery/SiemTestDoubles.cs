@@ -30,9 +30,40 @@ public sealed class FakeSenderFactory : ISiemSenderFactory
     /// <summary>Runs before a batch is accepted; throw to fail the send, or await the token to blackhole it.</summary>
     public ConcurrentDictionary<Guid, Func<int, CancellationToken, Task>> Behavior { get; } = new();
 
-    public ISiemSender Create(SiemTarget target) => new Sender(this, target.Id);
+    /// <summary>Targets whose sender behaves like syslog over TCP: a failed send reports the connection lost at that moment.</summary>
+    public ConcurrentDictionary<Guid, bool> Unacknowledged { get; } = new();
+
+    public ISiemSender Create(SiemTarget target) => Unacknowledged.ContainsKey(target.Id) ? new StreamLikeSender(this, target.Id) : new Sender(this, target.Id);
 
     public IReadOnlyList<SiemRecord> Of(Guid target) => Received.TryGetValue(target, out var q) ? [.. q] : [];
+
+    private sealed class StreamLikeSender(FakeSenderFactory owner, Guid target) : ISiemSender, CodeRaft.Admin.Features.Siem.Delivery.ISiemUnacknowledgedSender
+    {
+        private readonly Sender _inner = new(owner, target);
+        private DateTimeOffset? _lostAt;
+
+        public async Task SendAsync(IReadOnlyList<SiemRecord> batch, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await _inner.SendAsync(batch, cancellationToken);
+            }
+            catch (SiemDeliveryException)
+            {
+                _lostAt = DateTimeOffset.UtcNow;
+                throw;
+            }
+        }
+
+        public DateTimeOffset? TakeConnectionLostAt()
+        {
+            var lostAt = _lostAt;
+            _lostAt = null;
+            return lostAt;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 
     private sealed class Sender(FakeSenderFactory owner, Guid target) : ISiemSender
     {
