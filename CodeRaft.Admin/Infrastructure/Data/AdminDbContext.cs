@@ -2,6 +2,7 @@ using CodeRaft.Admin.Features.ApiKeys;
 using CodeRaft.Admin.Features.Audit;
 using CodeRaft.Admin.Features.Network;
 using CodeRaft.Admin.Features.Settings;
+using CodeRaft.Admin.Features.Siem;
 using CodeRaft.Admin.Features.Users;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -28,6 +29,8 @@ public abstract class AdminDbContext(DbContextOptions options) : IdentityUserCon
     public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<AllowlistEntry> NetworkAllowlist => Set<AllowlistEntry>();
+    public DbSet<SiemTarget> SiemTargets => Set<SiemTarget>();
+    public DbSet<SiemDelivery> SiemDelivery => Set<SiemDelivery>();
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {

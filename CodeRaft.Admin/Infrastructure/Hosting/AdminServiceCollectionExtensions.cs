@@ -35,6 +35,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddMudServices();
         builder.Services.AddHttpContextAccessor(); // prerender only (theme cookie); never read inside a circuit
         builder.Services.AddAudit();
+        Features.Siem.SiemFeature.AddSiem(builder.Services); // SIEM delivery engine (hosted) + ISiemDeliveryControl
         builder.Services.AddDashboard();
         Features.Users.Directory.UserDirectoryFeature.AddUserDirectory(builder.Services);
         builder.Services.AddStepUp();
@@ -63,6 +64,7 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<KeyRingStore>();
         services.AddSingleton<DatabaseInitializer>();
         services.AddAuditCore();
+        Features.Siem.SiemFeature.AddSiemCore(services); // SIEM formatter and sender factories (server and CLI)
         services.AddOptions<Security.Totp.TotpOptions>().BindConfiguration("Security:Totp");
         services.AddSingleton<Security.Totp.TotpService>();
         services.AddSingleton<PasswordPolicy>();

@@ -1,0 +1,23 @@
+using CodeRaft.Admin.Features.Siem.Http;
+using CodeRaft.Admin.Features.Siem.Syslog;
+using Microsoft.Extensions.Options;
+
+namespace CodeRaft.Admin.Features.Siem.Delivery;
+
+/// <summary>Builds a target's sender (one per delivery loop or test event; the engine disposes it).</summary>
+public sealed class SiemSenderFactory(ISiemFormatterFactory formatters, IOptions<SiemDeliveryOptions> options, TimeProvider time) : ISiemSenderFactory
+{
+    public ISiemSender Create(SiemTarget target)
+    {
+        var o = options.Value;
+        return target.Type switch
+        {
+            SiemTargetType.SyslogUdp => new SyslogUdpSender(SyslogEndpoint.Parse(target.Endpoint), formatters.Create(target)),
+            SiemTargetType.SyslogTcp => new SyslogStreamSender(SyslogEndpoint.Parse(target.Endpoint), formatters.Create(target), null, o.ConnectTimeout, o.SendTimeout, time),
+            SiemTargetType.SyslogTls => new SyslogStreamSender(SyslogEndpoint.Parse(target.Endpoint), formatters.Create(target),
+                new SyslogTlsSettings(target.TrustedCaPem, target.ClientCertificatePfx), o.ConnectTimeout, o.SendTimeout, time),
+            SiemTargetType.SplunkHec => new SplunkHecSender(target, formatters.Create(target), time),
+            _ => new WebhookSender(target, formatters.Create(target), time),
+        };
+    }
+}
