@@ -81,6 +81,9 @@ internal sealed class SiemWorld : IAsyncDisposable
     {
         public int Changes;
 
+        /// <summary>False: the process has no delivery engine (as the CLI).</summary>
+        public bool Running { get; set; } = true;
+
         public List<SiemTargetStatus> Statuses { get; } = [];
 
         public SiemTestResult TestResult { get; set; } = new(true, "The receiver accepted the test event.", TimeSpan.FromMilliseconds(12));
@@ -92,8 +95,8 @@ internal sealed class SiemWorld : IAsyncDisposable
         public void TargetsChanged() => Interlocked.Increment(ref Changes);
     }
 
-    private sealed class Provider(ISiemDeliveryControl delivery) : IServiceProvider
+    private sealed class Provider(FakeDelivery delivery) : IServiceProvider
     {
-        public object? GetService(Type serviceType) => serviceType == typeof(ISiemDeliveryControl) ? delivery : null;
+        public object? GetService(Type serviceType) => serviceType == typeof(ISiemDeliveryControl) && delivery.Running ? delivery : null;
     }
 }
