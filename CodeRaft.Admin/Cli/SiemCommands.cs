@@ -1,11 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using CodeRaft.Admin.Features.Audit.Chain;
 using CodeRaft.Admin.Features.Siem;
+using CodeRaft.Admin.Features.Siem.Delivery;
 using CodeRaft.Admin.Features.Siem.Management;
 using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Infrastructure.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace CodeRaft.Admin.Cli;
 
@@ -113,10 +114,11 @@ internal static class SiemCommands
                 ?? throw new CliUsageException($"No SIEM target has the id {id}.");
 
             // No delivery engine runs in the CLI process: build the target's sender and send one synthetic record.
+            var timeout = services.GetService<IOptions<SiemDeliveryOptions>>()?.Value.SendTimeout ?? TimeSpan.FromSeconds(15);
             var result = services.GetService<ISiemSenderFactory>() is { } senders
-                ? await SiemTestEvent.SendAsync(senders, target, AuditActor.Cli, services.GetRequiredService<TimeProvider>(), cancellationToken)
+                ? await SiemTestEvent.SendAsync(senders, target, services.GetRequiredService<TimeProvider>(), timeout, cancellationToken)
                 : throw new CliUsageException("This build has no SIEM senders, so no test event can be sent.");
-            var line = string.Create(CultureInfo.InvariantCulture, $"{(result.Succeeded ? "OK" : "FAILED")} {UsersCommands.Printable(target.Name)} in {result.Elapsed.TotalMilliseconds:F0} ms: {UsersCommands.Printable(result.Message)}");
+            var line = string.Create(CultureInfo.InvariantCulture, $"{(result.Succeeded ? "OK" : "FAILED")}: {UsersCommands.Printable(result.Message)}");
             if (!result.Succeeded)
             {
                 throw new CliRefusedException(line);
