@@ -282,4 +282,32 @@ public sealed class SiemManagementCoreTests : IAsyncLifetime
         Assert.True(result.Succeeded, result.Message);
         Assert.Equal(admin.UserId.ToString(), Assert.Single(await _world.TargetsAsync()).CreatedBy);
     }
+
+    [Fact]
+    public async Task AddAsync_NaughtyNamesAndEndpoints_StoredExactlyOrRefusedNeverHalfSaved()
+    {
+        var count = 0;
+        foreach (var naughty in CodeRaft.Admin.Tests.Features.Audit.Viewer.BigListOfNaughtyStrings.Sample)
+        {
+            var named = SiemTargetInputValidatorTests.Syslog();
+            named.Name = naughty;
+            var result = await Core.AddAsync(UserOperator.HostCli, named);
+            if (result.Succeeded)
+            {
+                count++;
+                Assert.Contains(await _world.TargetsAsync(), t => t.Id == result.Id && t.Name == naughty.Trim());
+            }
+            else
+            {
+                Assert.Equal(SiemOutcome.Invalid, result.Outcome);
+            }
+
+            var pointed = SiemTargetInputValidatorTests.Webhook();
+            pointed.Name = $"n{count++}";
+            pointed.Endpoint = naughty;
+            Assert.Equal(SiemOutcome.Invalid, (await Core.AddAsync(UserOperator.HostCli, pointed)).Outcome);
+        }
+
+        Assert.Equal((await _world.TargetsAsync()).Count, (await _world.SiemAuditAsync()).Count);
+    }
 }

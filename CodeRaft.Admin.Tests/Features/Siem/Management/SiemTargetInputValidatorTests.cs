@@ -47,7 +47,11 @@ public sealed class SiemTargetInputValidatorTests
     [InlineData("[::1]:1")]
     [InlineData("a-b.c-d.example:65535")]
     [InlineData("siem.example.com.:514")]
-    public void Validate_SyslogEndpoint_Accepted(string endpoint) => Assert.Empty(Errors(Syslog(endpoint)));
+    public void Validate_SyslogEndpoint_Accepted(string endpoint)
+    {
+        Assert.Empty(Errors(Syslog(endpoint)));
+        Assert.True(CodeRaft.Admin.Features.Siem.Syslog.SyslogEndpoint.TryParse(endpoint, out _), "the syslog sender must parse what the validator accepts");
+    }
 
     [Theory]
     [InlineData("", "host:port")]
@@ -343,6 +347,11 @@ public sealed class SiemTargetInputValidatorTests
                 input.TrustedCaPem = naughty;
                 input.ClientCertificatePfx = naughty;
                 var result = _validator.Validate(input); // never throws
+                if (input.ParsedType == CodeRaft.Admin.Features.Siem.SiemTargetType.SyslogTls && !result.Errors.Any(e => e.PropertyName == nameof(SiemTargetInput.Endpoint)))
+                {
+                    Assert.True(CodeRaft.Admin.Features.Siem.Syslog.SyslogEndpoint.TryParse(naughty, out _), naughty);
+                }
+
                 foreach (var error in result.Errors)
                 {
                     Assert.False(string.IsNullOrWhiteSpace(error.ErrorMessage));
