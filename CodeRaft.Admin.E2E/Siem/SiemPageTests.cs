@@ -65,6 +65,11 @@ public sealed class SiemPageTests(AdminAppFixture app, BrowserFixture browser, I
         await siem.CloseDialogAsync();
         await Expect(siem.Row(name)).ToHaveCountAsync(0);
 
+        // The dashboard's SIEM tile links here.
+        await session.Page.GotoAsync("");
+        await new ShellPage(session.Page).WaitForInteractiveAsync();
+        await Expect(session.Page.Locator("#dashboard-siem-link")).ToHaveAttributeAsync("href", "settings/siem");
+
         AuditLogTests.AssertNothingFailed(session);
     }
 }

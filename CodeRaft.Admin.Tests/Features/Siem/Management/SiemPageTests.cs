@@ -191,6 +191,39 @@ public sealed class SiemPageTests : AdminBunitContext, IAsyncLifetime
         page.WaitForElement($"[data-actions=\"{id}\"] [data-action=enable]");
     }
 
+    [Fact]
+    public async Task DashboardTile_ShowsTheWorstLagAmongEnabledTargetsAndLinksToTheSettings()
+    {
+        await SignInAsAsync(AdminRole.Owner);
+        var fast = await AddAsync(SiemTargetInputValidatorTests.Syslog());
+        var slowInput = SiemTargetInputValidatorTests.Webhook();
+        slowInput.Name = "Slow hook";
+        var slow = await AddAsync(slowInput);
+        var offInput = SiemTargetInputValidatorTests.Hec();
+        offInput.Enabled = false;
+        var off = await AddAsync(offInput);
+        World.Delivery.Statuses.Add(new SiemTargetStatus(fast, SiemHealth.Healthy, 2, TimeSpan.FromSeconds(1), 10, DateTime.UtcNow, null, ""));
+        World.Delivery.Statuses.Add(new SiemTargetStatus(slow, SiemHealth.Degraded, 900, TimeSpan.FromSeconds(75), 10, DateTime.UtcNow, null, ""));
+        World.Delivery.Statuses.Add(new SiemTargetStatus(off, SiemHealth.Disabled, 5000, TimeSpan.FromHours(3), 0, null, null, ""));
+
+        var tile = Render<SiemLagTile>(p => p.Add(t => t.Siem, Services.GetRequiredService<SiemService>()));
+
+        tile.WaitForAssertion(() => Assert.Equal("degraded", tile.Find("#dashboard-siem").GetAttribute("data-health")));
+        Assert.Equal("Worst lag 900 events · 75 s", tile.Find("#dashboard-siem-lag").TextContent.Trim());
+        Assert.Contains("Slow hook is degraded", tile.Find("#dashboard-siem").TextContent, StringComparison.Ordinal);
+        Assert.Equal("settings/siem", tile.Find("#dashboard-siem-link").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task DashboardTile_Viewer_ShowsNothing()
+    {
+        await SignInAsAsync(AdminRole.Viewer);
+
+        var tile = Render<SiemLagTile>(p => p.Add(t => t.Siem, Services.GetRequiredService<SiemService>()));
+
+        Assert.Empty(tile.FindAll("#dashboard-siem"));
+    }
+
     private async Task<Guid> SignInAsAsync(AdminRole role)
     {
         var id = await World.SeedAsync(role);
