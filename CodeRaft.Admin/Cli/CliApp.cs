@@ -17,6 +17,7 @@ public static class CliApp
         UsersCommands.Create,
         ApiKeyCommands.Create,
         NetworkCommands.Create,
+        SiemCommands.Create,
     ];
 
     /// <summary>

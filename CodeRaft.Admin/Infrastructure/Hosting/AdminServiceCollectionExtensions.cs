@@ -48,6 +48,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddSignInThrottling();
         builder.Services.AddUsers();
         builder.Services.AddNetwork();
+        Features.Siem.Management.SiemManagementFeature.AddSiemManagement(builder.Services);
         builder.Services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         return builder;
     }
@@ -76,6 +77,7 @@ public static class AdminServiceCollectionExtensions
         services.AddUsersCore();
         services.AddApiKeysCore();
         services.AddNetworkCore();
+        Features.Siem.Management.SiemManagementFeature.AddSiemManagementCore(services);
 
         // Both providers are registered; the configured one is chosen when the factory is first resolved, after
         // configuration is final (tests and the CLI override it after registration).
