@@ -598,7 +598,7 @@ public static class SiemTestEvent
 
     private static readonly string Zeros = new('0', 64);
 
-    /// <summary>Shaped like the console's test record (Management/SiemTestEvent): all-zero hashes, <c>"test": true</c>.</summary>
+    /// <summary>The console's and the CLI's test record: all-zero hashes, <c>"test": true</c>.</summary>
     public static SiemRecord Create(SiemTarget target, TimeProvider time) => new(new AuditEntry
     {
         Sequence = 0,
