@@ -53,10 +53,66 @@ public sealed class SiemDeliveryEngineTests : IAsyncLifetime
         (time as FakeTimeProvider)?.Advance(TimeSpan.FromSeconds(1));
     }
 
-    private async Task StartEngineAsync()
+    private async Task StartEngineAsync(IDbContextFactory<Admin.Infrastructure.Data.AdminDbContext>? contexts = null)
     {
-        _engine = new SiemDeliveryEngine(_store.Contexts, Writer, _senders, _time, Microsoft.Extensions.Options.Options.Create(_options), NullLogger<SiemDeliveryEngine>.Instance);
+        _engine = new SiemDeliveryEngine(contexts ?? _store.Contexts, Writer, _senders, _time, Microsoft.Extensions.Options.Options.Create(_options), NullLogger<SiemDeliveryEngine>.Instance);
         await _engine.StartAsync(CancellationToken.None);
+    }
+
+    /// <summary>The engine's view of the store, failing the next <see cref="FailuresLeft"/> context creations (a database outage).</summary>
+    private sealed class FlakyContexts(IDbContextFactory<Admin.Infrastructure.Data.AdminDbContext> inner) : IDbContextFactory<Admin.Infrastructure.Data.AdminDbContext>
+    {
+        private int _failuresLeft;
+
+        public int FailuresLeft
+        {
+            get => Volatile.Read(ref _failuresLeft);
+            set => Volatile.Write(ref _failuresLeft, value);
+        }
+
+        public Admin.Infrastructure.Data.AdminDbContext CreateDbContext()
+        {
+            FailIfDown();
+            return inner.CreateDbContext();
+        }
+
+        public Task<Admin.Infrastructure.Data.AdminDbContext> CreateDbContextAsync(CancellationToken cancellationToken = default)
+        {
+            FailIfDown();
+            return inner.CreateDbContextAsync(cancellationToken);
+        }
+
+        private void FailIfDown()
+        {
+            if (FailuresLeft > 0 && Interlocked.Decrement(ref _failuresLeft) >= 0)
+            {
+                throw new InvalidOperationException("The database is unavailable (test).");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Deliver_StoreFailsUnderTheLoop_LoopRestartsAndEverythingArrives()
+    {
+        await StartAsync();
+        var flaky = new FlakyContexts(_store.Contexts);
+        await StartEngineAsync(flaky);
+        var target = await AddTargetAsync("survivor");
+        await Eventually.TrueAsync(async () => await _store.Contexts.CreateDbContext().SiemDelivery.AnyAsync(d => d.TargetId == target), "cursor row");
+        var start = (await StateAsync(target)).Cursor;
+        await AppendAsync(10);
+        await CursorReachesHeadAsync(target);
+
+        // An outage while entries keep coming: reads and cursor writes of the loop fail; the loop must not die.
+        flaky.FailuresLeft = 5;
+        await AppendAsync(20);
+        await Eventually.TrueAsync(() => Task.FromResult(flaky.FailuresLeft <= 0), "the outage happened");
+        await AppendAsync(5);
+        await CursorReachesHeadAsync(target);
+
+        var head = await HeadAsync();
+        var received = _senders.Of(target).Where(r => r.Entry is not null).Select(r => r.Sequence).Distinct().Order().ToList();
+        Assert.Equal(Enumerable.Range((int)start + 1, (int)(head - start)).Select(i => (long)i), received);
     }
 
     private async Task<Guid> AddTargetAsync(string name, string categories = "", bool enabled = true)

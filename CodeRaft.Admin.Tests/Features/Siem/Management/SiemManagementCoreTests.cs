@@ -132,6 +132,21 @@ public sealed class SiemManagementCoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UpdateAsync_OtherServerWithoutSecret_RefusedSoTheStoredTokenCannotBeRedirected()
+    {
+        var secret = SiemTargetInputValidatorTests.WebhookSecret();
+        var id = (await Core.AddAsync(UserOperator.HostCli, SiemTargetInputValidatorTests.Webhook(secret))).Id!.Value;
+        var edit = (await Core.EditableAsync(id))!;
+        edit.Endpoint = "https://collector.attacker.example/coderaft";
+
+        var result = await Core.UpdateAsync(UserOperator.HostCli, id, edit);
+
+        Assert.Equal(SiemOutcome.Invalid, result.Outcome);
+        Assert.Equal("The endpoint points to another server: enter the token or secret again.", result.Message);
+        Assert.Equal("https://hooks.example.com/coderaft", Assert.Single(await _world.TargetsAsync()).Endpoint);
+    }
+
+    [Fact]
     public async Task UpdateAsync_NewSecret_ReplacesItAndSaysSoWithoutTheValue()
     {
         var id = (await Core.AddAsync(UserOperator.HostCli, SiemTargetInputValidatorTests.Hec())).Id!.Value;

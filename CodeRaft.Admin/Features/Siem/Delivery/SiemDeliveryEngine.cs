@@ -98,7 +98,9 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
         foreach (var (id, loop) in _loops.ToList())
         {
             var moved = cursors.TryGetValue(id, out var stored) && loop.Cursor is not null && stored != loop.Persisted;
-            if (!wanted.TryGetValue(id, out var target) || Fingerprint(target) != loop.Fingerprint || moved)
+            // A loop that ended without being stopped died of an unexpected error: start it again (from its durable
+            // cursor), so one database hiccup cannot silently end forwarding to a target.
+            if (!wanted.TryGetValue(id, out var target) || Fingerprint(target) != loop.Fingerprint || moved || loop.HasEnded)
             {
                 await loop.StopAsync();
                 lock (_loops)
@@ -221,6 +223,7 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
                         if (sender is ISiemUnacknowledgedSender unacknowledged && unacknowledged.TakeConnectionLostAt() is { } lostAt)
                         {
                             Rewind(loop, recent, lostAt - _options.UnacknowledgedResendWindow);
+                            checkpointsAfter = ""; // checkpoints of the re-sent range go again too
                         }
 
                         if (e is not SiemDeliveryException && sender is not null)
@@ -284,6 +287,23 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
                         await AnnounceAsync(target, "siem.target_recovered", AuditVocabulary.Success, null, cancellationToken);
                     }
                 }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Not a send failure (those are handled above): the store failed under the loop (locked, restarting,
+            // unreachable). The loop ends; ReconcileAsync starts it again within PollInterval from the durable cursor.
+            // Recorded as a failure, so the target's health shows it and a long outage is announced as failing.
+            _logger.LogWarning("SIEM target {Target}: delivery stopped by an error ({Error}); restarting from the saved cursor.", target.Id, e.GetType().Name);
+            try
+            {
+                var state = await LoadStateAsync(target, CancellationToken.None);
+                await RecordFailureAsync(target, state.ConsecutiveFailures + 1, "The portal could not read or write its delivery state; retrying.",
+                    _time.GetUtcNow().UtcDateTime, CancellationToken.None);
+            }
+            catch (Exception inner) when (inner is not OperationCanceledException)
+            {
+                _logger.LogWarning("SIEM target {Target}: the failure could not be recorded either ({Error}).", target.Id, inner.GetType().Name);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -579,6 +599,9 @@ public sealed class SiemDeliveryEngine : BackgroundService, ISiemDeliveryControl
         }
 
         public void Start(Func<CancellationToken, Task> run) => _run = Task.Run(() => run(_stop.Token));
+
+        /// <summary>The loop returned (or threw) although nobody stopped it.</summary>
+        public bool HasEnded => _run.IsCompleted && !_stop.IsCancellationRequested;
 
         public async Task StopAsync()
         {

@@ -61,7 +61,7 @@ public sealed class SplunkHecSender : ISiemSender
     public TimeSpan RequestTimeout { get; init; } = SiemHttpTransport.DefaultRequestTimeout;
 
     /// <summary>How long a batch may wait to be indexed before it is sent again.</summary>
-    public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(15); // with the 10 s request, within the engine's 30 s send timeout, so this message (not a generic timeout) is what users see
 
     /// <summary>The first pause between ack polls; it doubles up to <see cref="MaxAckPollInterval"/>.</summary>
     public TimeSpan AckPollInterval { get; init; } = TimeSpan.FromMilliseconds(100);

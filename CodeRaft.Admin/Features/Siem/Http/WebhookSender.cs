@@ -86,11 +86,14 @@ public sealed class WebhookSender : ISiemSender
     }
 
     /// <summary>
-    /// <c>msg_</c> + the first 8 hex digits of the target id + first and last sequence + count: stable across retries
-    /// of the same batch, distinct between targets posting to one receiver, and readable in the receiver's logs.
+    /// <c>msg_</c> + the whole target id + first and last sequence + count: stable across retries of the same batch,
+    /// distinct between targets posting to one receiver (version-7 ids share their first digits when created close
+    /// together, so all of it is used), readable in the receiver's logs. A test event (sequence 0, not part of the
+    /// chain) gets a random suffix: a receiver that de-duplicates by webhook-id must not drop the second test.
     /// </summary>
-    public static string MessageId(Guid targetId, IReadOnlyList<SiemRecord> batch) =>
-        string.Create(CultureInfo.InvariantCulture, $"msg_{targetId.ToString("N")[..8]}_{batch[0].Sequence}_{batch[^1].Sequence}_{batch.Count}");
+    public static string MessageId(Guid targetId, IReadOnlyList<SiemRecord> batch) => batch[0].Sequence == 0
+        ? string.Create(CultureInfo.InvariantCulture, $"msg_{targetId:N}_test_{Guid.NewGuid():N}")
+        : string.Create(CultureInfo.InvariantCulture, $"msg_{targetId:N}_{batch[0].Sequence}_{batch[^1].Sequence}_{batch.Count}");
 
     private byte[] Body(IReadOnlyList<SiemRecord> batch)
     {

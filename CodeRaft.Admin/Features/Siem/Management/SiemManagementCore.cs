@@ -111,6 +111,14 @@ public sealed class SiemManagementCore(
                 return (new SiemResult(SiemOutcome.Invalid, "Enter the token or secret for the new type.", nameof(SiemTargetInput.Secret)), []);
             }
 
+            // The stored token goes only where it was entered for: pointing a target at another server (scheme, host
+            // or port) needs the token typed again, or whoever edits the target could collect it at a server of
+            // their own — the "never shown again" promise would be void.
+            if (string.IsNullOrWhiteSpace(input.Secret) && !string.IsNullOrEmpty(row.Secret) && !SameServer(row.Endpoint, input.Endpoint))
+            {
+                return (new SiemResult(SiemOutcome.Invalid, "The endpoint points to another server: enter the token or secret again.", nameof(SiemTargetInput.Secret)), []);
+            }
+
             var before = Describe(row);
             var secretBefore = row.Secret;
             var certificateBefore = row.ClientCertificatePfx;
@@ -327,6 +335,20 @@ public sealed class SiemManagementCore(
     }
 
     /// <summary>Copies validated input onto the row. Write-only fields: empty keeps the stored value.</summary>
+    /// <summary>Same scheme, host and port (URL targets); for host:port targets, the same text.</summary>
+    internal static bool SameServer(string before, string? after)
+    {
+        var next = after?.Trim() ?? "";
+        if (Uri.TryCreate(before, UriKind.Absolute, out var a) && Uri.TryCreate(next, UriKind.Absolute, out var b))
+        {
+            return string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+                && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
+                && a.Port == b.Port;
+        }
+
+        return string.Equals(before.Trim(), next, StringComparison.OrdinalIgnoreCase);
+    }
+
     private static void Apply(SiemTarget row, SiemTargetInput input)
     {
         var type = input.ParsedType;

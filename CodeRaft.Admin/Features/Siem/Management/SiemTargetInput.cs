@@ -213,6 +213,13 @@ public sealed partial class SiemTargetInputValidator : AbstractValidator<SiemTar
             return "The URL must not contain a fragment ('#…').";
         }
 
+        // The endpoint is shown on the page, listed by the CLI and written into audit entries (which are forwarded to
+        // every SIEM); a query string often carries a token. Credentials belong in the (encrypted) token field.
+        if (text.Contains('?', StringComparison.Ordinal))
+        {
+            return "The URL must not contain a query string ('?…'); put a token into the token or secret field.";
+        }
+
         return null;
     }
 

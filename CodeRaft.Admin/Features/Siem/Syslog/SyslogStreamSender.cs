@@ -82,6 +82,13 @@ public sealed class SyslogStreamSender : ISiemSender, ISiemUnacknowledgedSender
         }
         catch
         {
+            // Cancelled by the caller (the engine's send timeout, or shutdown) in the middle of a write: what earlier
+            // batches left in the socket buffers is as uncertain as after a lost connection, so it counts as one.
+            if (stage == "write")
+            {
+                _lostAt = _connection?.ClosedAt ?? _time.GetUtcNow();
+            }
+
             await DropConnectionAsync();
             throw;
         }
