@@ -121,7 +121,13 @@ public sealed partial class RsyslogReceiver : IAsyncDisposable
     }
 
     /// <summary>Sequences of the received audit entries (checkpoints — MSGID audit.checkpoint — excluded), in arrival order.</summary>
-    public IReadOnlyList<long> ReceivedSequences()
+    public IReadOnlyList<long> ReceivedSequences() => [.. ReceivedRecords().Where(r => r.Signature is null).Select(r => r.Sequence)];
+
+    /// <summary>
+    /// The received audit entries and checkpoints (RFC 5424), in arrival order; a checkpoint is told by its signature
+    /// (entries have none), which is what tells two checkpoints of the same sequence apart.
+    /// </summary>
+    public IReadOnlyList<ReceivedRecord> ReceivedRecords()
     {
         if (!File.Exists(OutputPath))
         {
@@ -130,18 +136,35 @@ public sealed partial class RsyslogReceiver : IAsyncDisposable
 
         using var stream = new FileStream(OutputPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         using var reader = new StreamReader(stream);
-        var result = new List<long>();
+        var result = new List<ReceivedRecord>();
         while (reader.ReadLine() is { } line)
         {
             var match = EntrySequence().Match(line);
-            if (match.Success && !line.Contains(" audit.checkpoint ", StringComparison.Ordinal))
+            if (!match.Success)
             {
-                result.Add(long.Parse(match.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture));
+                continue;
+            }
+
+            var sequence = long.Parse(match.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture);
+            if (line.Contains(" audit.checkpoint ", StringComparison.Ordinal))
+            {
+                // A line cut short (still being written) has no signature yet: it is read on the next poll.
+                if (CheckpointSignature().Match(line) is { Success: true } signature)
+                {
+                    result.Add(new ReceivedRecord(sequence, signature.Groups[1].Value));
+                }
+            }
+            else
+            {
+                result.Add(new ReceivedRecord(sequence, null));
             }
         }
 
         return result;
     }
+
+    /// <summary>One received record: an entry (no signature) or a checkpoint.</summary>
+    public sealed record ReceivedRecord(long Sequence, string? Signature);
 
     public async ValueTask DisposeAsync()
     {
@@ -152,6 +175,9 @@ public sealed partial class RsyslogReceiver : IAsyncDisposable
     // The audit SD element (not the checkpoint's); CEF/LEEF would carry externalId=/sequence= instead.
     [GeneratedRegex("\\[audit@32473 sequence=\"(\\d+)\"")]
     private static partial Regex EntrySequence();
+
+    [GeneratedRegex(" signature=\"([^\"]+)\"\\]")]
+    private static partial Regex CheckpointSignature();
 
     private static (string CaPem, string CertPem, string KeyPem) CreateCertificates()
     {
