@@ -23,7 +23,15 @@ public sealed class ThemeTests(AdminAppFixture app, BrowserFixture browser)
         Assert.Equal("dark", await shell.CurrentThemeAsync());
         await Expect(shell.Body).Not.ToHaveCSSAsync("background-color", lightBackground);
 
-        Assert.Equal("dark", await shell.StoredThemeAsync());
+        // The cookie is written by the page's script right after the switch: on a busy runner a moment later.
+        var stored = await shell.StoredThemeAsync();
+        for (var wait = 0; stored != "dark" && wait < 50; wait++)
+        {
+            await Task.Delay(100);
+            stored = await shell.StoredThemeAsync();
+        }
+
+        Assert.Equal("dark", stored);
 
         // The cookie is read while prerendering: the very first HTML is already dark (no light flash) ...
         // (the browser context's own request API: same session and theme cookies, no page script involved).
