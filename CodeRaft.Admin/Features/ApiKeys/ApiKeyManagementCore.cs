@@ -225,33 +225,10 @@ public sealed class ApiKeyManagementCore(
         .Select(k => new ApiKeySummary(k.Id, k.Identifier, k.Name, k.Scopes, k.CreatedAt, k.CreatedBy, k.ExpiresAt, k.RevokedAt,
             k.LastUsedAt, k.LastUsedFrom, k.RateLimitPerMinute));
 
-    /// <summary>The operator as the store knows them now; <see cref="Operator.Denial"/> says why they may not act.</summary>
-    private static async Task<Operator> LoadOperatorAsync(AdminDbContext db, UserOperator by, CancellationToken ct)
-    {
-        if (by.IsHostCli)
-        {
-            return new Operator("cli", AuditActor.Cli, null);
-        }
+    private static Task<StoredOperator> LoadOperatorAsync(AdminDbContext db, UserOperator by, CancellationToken ct) =>
+        StoredOperator.LoadAsync(db, by, AdminPermission.ManageApiKeys, "Only Owners and Administrators can manage API keys.", ct);
 
-        var id = by.UserId!.Value;
-        var user = await db.Users.AsNoTracking().Where(u => u.Id == id)
-            .Select(u => new { u.Role, u.Status, u.DisplayName, u.Email }).SingleOrDefaultAsync(ct);
-        var actor = AuditActor.User(id.ToString(), user is null ? "" : AuditName(string.IsNullOrEmpty(user.DisplayName) ? user.Email : user.DisplayName));
-        var denial = user is null ? "Your account no longer exists."
-            : user.Status != AdminUserStatus.Active ? "Your account is not active."
-            : !user.Role.Allows(AdminPermission.ManageApiKeys) ? "Only Owners and Administrators can manage API keys."
-            : null;
-        return new Operator(id.ToString(), actor, denial);
-    }
-
-    /// <summary>Names come from the store, and OIDC providers fill some: keep the audit's one-line fields clean.</summary>
-    private static string AuditName(string? value)
-    {
-        var clean = new string((value ?? "").Where(c => !char.IsControl(c) && !char.IsSurrogate(c) && c is not (>= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069')).ToArray());
-        return clean.Length > 256 ? clean[..256] : clean;
-    }
-
-    private static AuditEvent Event(string action, Operator actor, ApiKey row, System.Text.Json.Nodes.JsonObject details) => new()
+    private static AuditEvent Event(string action, StoredOperator actor, ApiKey row, System.Text.Json.Nodes.JsonObject details) => new()
     {
         Category = "apikeys",
         Action = action,
@@ -262,7 +239,7 @@ public sealed class ApiKeyManagementCore(
         Details = details,
     };
 
-    private static AuditEvent Denied(string action, Operator actor, string identifier, string reason, System.Text.Json.Nodes.JsonObject details)
+    private static AuditEvent Denied(string action, StoredOperator actor, string identifier, string reason, System.Text.Json.Nodes.JsonObject details)
     {
         details["reason"] = reason;
         return new AuditEvent
@@ -278,7 +255,6 @@ public sealed class ApiKeyManagementCore(
     }
 
     /// <summary>Who acts: the id recorded on the row (<c>cli</c> or a user id), the audit actor, and why they may not (null: they may).</summary>
-    private sealed record Operator(string Id, AuditActor Audit, string? Denial);
 }
 
 public enum ApiKeyOutcome

@@ -389,7 +389,7 @@ public sealed class UserManagementCore(
         var id = by.UserId!.Value;
         var row = await db.Users.AsNoTracking().Where(u => u.Id == id)
             .Select(u => new { u.Id, u.Role, u.Status, u.DisplayName, u.Email }).SingleOrDefaultAsync(ct);
-        var name = row is null ? "" : AuditText(string.IsNullOrEmpty(row.DisplayName) ? row.Email : row.DisplayName);
+        var name = row is null ? "" : StoredOperator.AuditText(string.IsNullOrEmpty(row.DisplayName) ? row.Email : row.DisplayName);
         return new Operator(by, row is null ? null : new UserRules.Subject(row.Id, row.Role, row.Status), AuditActor.User(id.ToString(), name));
     }
 
@@ -431,13 +431,6 @@ public sealed class UserManagementCore(
     private static string Article(AdminRole role) => role is AdminRole.Owner or AdminRole.Administrator or AdminRole.Auditor ? "an" : "a";
 
     private static string NewStamp() => Guid.NewGuid().ToString("N");
-
-    /// <summary>Names come from the store, and OIDC providers fill some: keep the audit's one-line fields clean.</summary>
-    private static string AuditText(string? value)
-    {
-        var clean = new string((value ?? "").Where(c => !char.IsControl(c) && !char.IsSurrogate(c) && c is not (>= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069')).ToArray());
-        return clean.Length > 256 ? clean[..256] : clean;
-    }
 
     private static readonly IReadOnlyList<AuditEvent> None = [];
 

@@ -428,31 +428,10 @@ public sealed class SiemManagementCore(
         r.Products, r.Categories, r.Outcomes, r.Enabled, !string.IsNullOrEmpty(r.Secret), !string.IsNullOrEmpty(r.ClientCertificatePfx),
         r.TrustedCaPem.Length > 0, r.CreatedAt, r.UpdatedAt, cursor);
 
-    private static async Task<Operator> LoadOperatorAsync(AdminDbContext db, UserOperator by, CancellationToken ct)
-    {
-        if (by.IsHostCli)
-        {
-            return new Operator("cli", AuditActor.Cli, null);
-        }
+    private static Task<StoredOperator> LoadOperatorAsync(AdminDbContext db, UserOperator by, CancellationToken ct) =>
+        StoredOperator.LoadAsync(db, by, AdminPermission.ManageSiem, "Only Owners and Administrators can manage SIEM targets.", ct);
 
-        var id = by.UserId!.Value;
-        var user = await db.Users.AsNoTracking().Where(u => u.Id == id)
-            .Select(u => new { u.Role, u.Status, u.DisplayName, u.Email }).SingleOrDefaultAsync(ct);
-        var actor = AuditActor.User(id.ToString(), user is null ? "" : AuditName(string.IsNullOrEmpty(user.DisplayName) ? user.Email : user.DisplayName));
-        var denial = user is null ? "Your account no longer exists."
-            : user.Status != AdminUserStatus.Active ? "Your account is not active."
-            : !user.Role.Allows(AdminPermission.ManageSiem) ? "Only Owners and Administrators can manage SIEM targets."
-            : null;
-        return new Operator(id.ToString(), actor, denial);
-    }
-
-    private static string AuditName(string? value)
-    {
-        var clean = new string((value ?? "").Where(c => !char.IsControl(c) && !char.IsSurrogate(c) && c is not (>= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069')).ToArray());
-        return clean.Length > 256 ? clean[..256] : clean;
-    }
-
-    private static AuditEvent Event(string action, Operator actor, Guid id, JsonObject details) => new()
+    private static AuditEvent Event(string action, StoredOperator actor, Guid id, JsonObject details) => new()
     {
         Category = Category,
         Action = action,
@@ -462,7 +441,7 @@ public sealed class SiemManagementCore(
         Details = details,
     };
 
-    private static AuditEvent Denied(string action, Operator actor, string id, string reason, JsonObject details)
+    private static AuditEvent Denied(string action, StoredOperator actor, string id, string reason, JsonObject details)
     {
         details["reason"] = reason;
         return new AuditEvent
@@ -477,7 +456,6 @@ public sealed class SiemManagementCore(
         };
     }
 
-    private sealed record Operator(string Id, AuditActor Audit, string? Denial);
 }
 
 public enum SiemOutcome
