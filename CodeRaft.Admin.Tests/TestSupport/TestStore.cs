@@ -25,9 +25,10 @@ public sealed class TestStore : IAsyncDisposable
     public T Get<T>()
         where T : notnull => _services.GetRequiredService<T>();
 
-    public static async Task<TestStore> StartAsync(string dataDirectory, string masterSecret, string? postgresConnectionString = null, string environment = "Production", TimeProvider? time = null)
+    public static async Task<TestStore> StartAsync(string dataDirectory, string masterSecret, string? postgresConnectionString = null, string environment = "Production", TimeProvider? time = null,
+        IReadOnlyDictionary<string, string?>? configuration = null)
     {
-        var settings = new Dictionary<string, string?> { ["CODERAFT_MASTER_SECRET"] = masterSecret };
+        var settings = new Dictionary<string, string?>(configuration ?? new Dictionary<string, string?>()) { ["CODERAFT_MASTER_SECRET"] = masterSecret };
         if (postgresConnectionString is not null)
         {
             settings["Database:Provider"] = "Postgres";

@@ -10,9 +10,13 @@ public static class LicenseStates
 
     public const string Valid = "valid";
 
-    /// <summary>Expired, but still within the grace period of CONTRACTS §7.</summary>
+    /// <summary>Valid, and expiring within 30 days.</summary>
+    public const string Expiring = "expiring";
+
+    /// <summary>Expired, but still within the 30-day grace period of CONTRACTS §7: everything keeps working, with a banner.</summary>
     public const string Grace = "grace";
 
+    /// <summary>Expired beyond the grace period: new product grants are refused; nothing is switched off.</summary>
     public const string Expired = "expired";
 }
 

@@ -13,6 +13,10 @@ public interface ILicenseSeats
 {
     /// <summary>The seats the product's valid license provides, or null when no valid license is installed.</summary>
     ValueTask<int?> GetSeatsAsync(Product product, CancellationToken cancellationToken = default);
+
+    /// <summary>Why no seats can be granted when <see cref="GetSeatsAsync"/> answers null, as one sentence for the
+    /// refusal (an expired license, a license that no longer verifies); null for the plain "no license" sentence.</summary>
+    ValueTask<string?> GetUnavailableReasonAsync(Product product, CancellationToken cancellationToken = default) => ValueTask.FromResult<string?>(null);
 }
 
 /// <summary>The default until licensing exists: no license is installed, so no product seat can be granted.</summary>

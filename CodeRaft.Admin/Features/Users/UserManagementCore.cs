@@ -212,7 +212,8 @@ public sealed class UserManagementCore(
             return new UserOperationResult(UserOperationOutcome.Invalid, "Choose one of EntraGuard, Ravenscan and RedFox Bastion.");
         }
 
-        var seats = await licenseSeats.GetSeatsAsync(product, cancellationToken);
+        var capacity = await CapacityAsync(product, cancellationToken);
+        var seats = capacity.Seats;
         return await RunAsync(by, UserOperation.GrantProduct, userId, null, async (db, user, actor, ct) =>
         {
             var before = await ProductsOfAsync(db, user.Id, ct);
@@ -222,7 +223,7 @@ public sealed class UserManagementCore(
             }
 
             // Counted inside the lock: concurrent grants are serialized, so they can never exceed the seats.
-            if (await SeatRefusalAsync(db, product, seats, ct) is { } refusal)
+            if (await SeatRefusalAsync(db, product, capacity, ct) is { } refusal)
             {
                 return Refused(refusal, Details(("product", product.Id()), ("seats", seats)));
             }
@@ -344,22 +345,28 @@ public sealed class UserManagementCore(
         Func<AdminUser, Change> change, bool revokeSessions, CancellationToken cancellationToken) =>
         RunAsync(by, operation, userId, newRole, (_, user, _, _) => Task.FromResult(change(user)), revokeSessions, cancellationToken);
 
-    private async Task<Dictionary<Product, int?>> SeatsAsync(IEnumerable<Product> products, CancellationToken cancellationToken)
+    private async Task<Dictionary<Product, SeatCapacity>> SeatsAsync(IEnumerable<Product> products, CancellationToken cancellationToken)
     {
-        var seats = new Dictionary<Product, int?>();
+        var seats = new Dictionary<Product, SeatCapacity>();
         foreach (var product in products)
         {
-            seats[product] = await licenseSeats.GetSeatsAsync(product, cancellationToken);
+            seats[product] = await CapacityAsync(product, cancellationToken);
         }
 
         return seats;
     }
 
-    private static async Task<string?> SeatRefusalAsync(AdminDbContext db, Product product, int? seats, CancellationToken ct)
+    private async Task<SeatCapacity> CapacityAsync(Product product, CancellationToken cancellationToken)
     {
-        if (seats is not { } capacity)
+        var seats = await licenseSeats.GetSeatsAsync(product, cancellationToken);
+        return new SeatCapacity(seats, seats is null ? await licenseSeats.GetUnavailableReasonAsync(product, cancellationToken) : null);
+    }
+
+    private static async Task<string?> SeatRefusalAsync(AdminDbContext db, Product product, SeatCapacity seats, CancellationToken ct)
+    {
+        if (seats.Seats is not { } capacity)
         {
-            return $"No license is installed for {product.DisplayName()}, so no seats can be granted.";
+            return seats.Unavailable ?? $"No license is installed for {product.DisplayName()}, so no seats can be granted.";
         }
 
         var inUse = await db.ProductAccess.CountAsync(a => a.Product == product, ct);
@@ -467,3 +474,6 @@ public sealed class UserManagementCore(
             : UserRules.Authorize(Subject, operation, target, newRole);
     }
 }
+
+/// <summary>A product's seats as the license reports them before the lock is taken; <see cref="Unavailable"/> says why there are none.</summary>
+internal sealed record SeatCapacity(int? Seats, string? Unavailable);

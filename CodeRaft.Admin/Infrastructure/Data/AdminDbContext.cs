@@ -1,5 +1,6 @@
 using CodeRaft.Admin.Features.ApiKeys;
 using CodeRaft.Admin.Features.Audit;
+using CodeRaft.Admin.Features.Licenses;
 using CodeRaft.Admin.Features.Network;
 using CodeRaft.Admin.Features.Settings;
 using CodeRaft.Admin.Features.Siem;
@@ -31,6 +32,7 @@ public abstract class AdminDbContext(DbContextOptions options) : IdentityUserCon
     public DbSet<AllowlistEntry> NetworkAllowlist => Set<AllowlistEntry>();
     public DbSet<SiemTarget> SiemTargets => Set<SiemTarget>();
     public DbSet<SiemDelivery> SiemDelivery => Set<SiemDelivery>();
+    public DbSet<InstalledLicense> Licenses => Set<InstalledLicense>();
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {

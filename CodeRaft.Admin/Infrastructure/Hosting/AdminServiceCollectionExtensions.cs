@@ -48,6 +48,7 @@ public static class AdminServiceCollectionExtensions
         builder.Services.AddSignInThrottling();
         builder.Services.AddUsers();
         builder.Services.AddNetwork();
+        Features.Licenses.LicensesFeature.AddLicenses(builder.Services);
         Features.Siem.Management.SiemManagementFeature.AddSiemManagement(builder.Services);
         builder.Services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("ready", tags: ["ready"]);
         return builder;
@@ -77,6 +78,7 @@ public static class AdminServiceCollectionExtensions
         services.AddUsersCore();
         services.AddApiKeysCore();
         services.AddNetworkCore();
+        Features.Licenses.LicensesFeature.AddLicensesCore(services); // before AddUsers/AddApiV1: their TryAdd defaults then stay out
         Features.Siem.Management.SiemManagementFeature.AddSiemManagementCore(services);
 
         // Both providers are registered; the configured one is chosen when the factory is first resolved, after

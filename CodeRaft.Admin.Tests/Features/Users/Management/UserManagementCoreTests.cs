@@ -392,12 +392,12 @@ public sealed class UserManagementCoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InviteAsync_DefaultSeatSource_NoLicenseForAnyProduct()
+    public async Task InviteAsync_PortalSeatSourceWithoutLicenses_NoSeatsForAnyProduct()
     {
-        // What the portal registers until licensing exists.
+        // What the portal registers: the license catalog, with nothing installed.
         var seats = _world.Store.Get<ILicenseSeats>();
 
-        Assert.IsType<NoLicenseInstalled>(seats);
+        Assert.IsType<CodeRaft.Admin.Features.Licenses.LicenseCatalog>(seats);
         foreach (var product in Products.All)
         {
             Assert.Null(await seats.GetSeatsAsync(product));

@@ -1,3 +1,4 @@
+using CodeRaft.Admin.Features.Licenses;
 using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Security.Authentication;
 using CodeRaft.Admin.Tests.TestSupport;
@@ -13,7 +14,9 @@ public sealed class UsersFeatureTests(AdminAppFactory factory) : IClassFixture<A
     {
         // One instance: a revocation raised by the core must reach the circuits' authentication state providers.
         Assert.Single(factory.Services.GetServices<SessionRevocations>());
-        Assert.IsType<NoLicenseInstalled>(factory.Services.GetRequiredService<ILicenseSeats>());
+        // The licensing feature's catalog replaces the "no license" default, for grants and the API alike.
+        Assert.IsType<LicenseCatalog>(factory.Services.GetRequiredService<ILicenseSeats>());
+        Assert.Same(factory.Services.GetRequiredService<ILicenseSeats>(), factory.Services.GetRequiredService<ILicenseEntitlements>());
         using var first = factory.Services.CreateScope();
         using var second = factory.Services.CreateScope();
         Assert.NotSame(first.ServiceProvider.GetRequiredService<UserManagementService>(), second.ServiceProvider.GetRequiredService<UserManagementService>());

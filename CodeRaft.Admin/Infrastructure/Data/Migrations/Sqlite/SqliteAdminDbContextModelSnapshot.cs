@@ -222,6 +222,102 @@ namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Sqlite
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("CodeRaft.Admin.Features.Licenses.InstalledLicense", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Features")
+                        .IsRequired()
+                        .HasMaxLength(4200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("features");
+
+                    b.Property<DateTime>("InstalledAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("installed_at");
+
+                    b.Property<string>("InstalledBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("installed_by");
+
+                    b.Property<DateTime>("IssuedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("issued_at");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<string>("KeyFingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key_fingerprint");
+
+                    b.Property<Guid>("LicenseId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("license_id");
+
+                    b.Property<int>("MaxUsers")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_users");
+
+                    b.Property<string>("OrganizationId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_id");
+
+                    b.Property<string>("OrganizationName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organization_name");
+
+                    b.Property<string>("Plan")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("plan");
+
+                    b.Property<string>("Product")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("product");
+
+                    b.Property<DateTime?>("RemovedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("removed_at");
+
+                    b.Property<string>("RemovedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("removed_by");
+
+                    b.Property<string>("RemovedHow")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("removed_how");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Product", "RemovedAt");
+
+                    b.ToTable("licenses", (string)null);
+                });
+
             modelBuilder.Entity("CodeRaft.Admin.Features.Network.AllowlistEntry", b =>
                 {
                     b.Property<Guid>("Id")

@@ -1,0 +1,62 @@
+using CodeRaft.Admin.Features.Users;
+using CodeRaft.Admin.Security.StepUp;
+
+namespace CodeRaft.Admin.Features.Licenses;
+
+/// <summary>
+/// Licenses for the console (Settings → Licenses; Owners only). Scoped: one per circuit.
+///
+/// Installing and removing demand a fresh step-up for the calling component's <see cref="StepUpTicket"/> (operations
+/// <see cref="InstallOperation"/>, <see cref="RemoveOperation"/>), then run in <see cref="LicenseManagementCore"/> as
+/// the circuit's user, whose CURRENT role the core reads from the store. The preview changes nothing and needs no
+/// step-up, but the Owner role (read from the store); a key it refuses is audited. Reads check the stored role too.
+/// </summary>
+public sealed class LicenseService(LicenseManagementCore core, LicenseCatalog catalog, StepUpService stepUp)
+{
+    public const string InstallOperation = "license.install";
+    public const string RemoveOperation = "license.remove";
+
+    public async Task<LicenseCheckResult> PreviewAsync(string? key, CancellationToken cancellationToken = default) =>
+        await core.PreviewAsync(await CurrentAsync(), key, cancellationToken);
+
+    public async Task<LicenseResult> InstallAsync(StepUpTicket? ticket, string? key, CancellationToken cancellationToken = default) =>
+        await core.InstallAsync(await DemandAsync(ticket, InstallOperation, cancellationToken), key, cancellationToken);
+
+    public async Task<LicenseResult> RemoveAsync(StepUpTicket? ticket, Product product, CancellationToken cancellationToken = default) =>
+        await core.RemoveAsync(await DemandAsync(ticket, RemoveOperation, cancellationToken), product, cancellationToken);
+
+    public async Task<bool> MayManageAsync(CancellationToken cancellationToken = default) =>
+        await stepUp.CurrentUserIdAsync() is { } userId && await core.MayManageAsync(UserOperator.ConsoleUser(userId), cancellationToken);
+
+    /// <summary>Each product's license now. Throws <see cref="UnauthorizedAccessException"/> when the stored role no longer allows it.</summary>
+    public async Task<LicenseSnapshot> OverviewAsync(CancellationToken cancellationToken = default)
+    {
+        await DemandReadAsync(cancellationToken);
+        return await catalog.GetAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<InstalledLicense>> HistoryAsync(CancellationToken cancellationToken = default)
+    {
+        await DemandReadAsync(cancellationToken);
+        return await core.HistoryAsync(cancellationToken);
+    }
+
+    private async Task<UserOperator> CurrentAsync() =>
+        await stepUp.CurrentUserIdAsync() is { } userId ? UserOperator.ConsoleUser(userId) : throw new UnauthorizedAccessException("Sign in first.");
+
+    private async Task DemandReadAsync(CancellationToken cancellationToken)
+    {
+        if (!await MayManageAsync(cancellationToken))
+        {
+            throw new UnauthorizedAccessException("Only Owners can manage licenses.");
+        }
+    }
+
+    private async Task<UserOperator> DemandAsync(StepUpTicket? ticket, string operation, CancellationToken cancellationToken)
+    {
+        var before = await stepUp.CurrentUserIdAsync();
+        await stepUp.DemandAsync(ticket, operation, cancellationToken);
+        var after = await stepUp.CurrentUserIdAsync();
+        return before is { } userId && after == userId ? UserOperator.ConsoleUser(userId) : throw new StepUpRequiredException(operation);
+    }
+}

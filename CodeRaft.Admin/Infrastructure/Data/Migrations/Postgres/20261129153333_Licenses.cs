@@ -1,0 +1,54 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace CodeRaft.Admin.Infrastructure.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Licenses : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "licenses",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    license_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    product = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    organization_id = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    organization_name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    plan = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    features = table.Column<string>(type: "character varying(4200)", maxLength: 4200, nullable: false),
+                    max_users = table.Column<int>(type: "integer", nullable: false),
+                    issued_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    expires_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    key = table.Column<string>(type: "character varying(16384)", maxLength: 16384, nullable: false),
+                    key_fingerprint = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    installed_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    installed_by = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    removed_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    removed_by = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    removed_how = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_licenses", x => x.id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_licenses_product_removed_at",
+                table: "licenses",
+                columns: new[] { "product", "removed_at" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "licenses");
+        }
+    }
+}
