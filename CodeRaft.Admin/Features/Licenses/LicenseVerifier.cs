@@ -39,6 +39,7 @@ public sealed class LicenseVerifier(TrustedLicenseKeys keys)
     private const int MaxCached = 256;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 8, AllowDuplicateProperties = false };
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
     private readonly ConcurrentDictionary<string, LicenseDecoding> _verified = new(StringComparer.Ordinal);
 
     public TrustedLicenseKeys Keys => keys;
@@ -274,6 +275,29 @@ public sealed class LicenseVerifier(TrustedLicenseKeys keys)
         catch (JsonException)
         {
             return Refused(LicenseRejection.Malformed("The license payload is not valid JSON (or repeats a field)."), claimed);
+        }
+    }
+
+    /// <summary>
+    /// The payload of a key as indented JSON, WITHOUT verifying anything: for showing what a (possibly refused) key
+    /// claims, e.g. by the CLI's <c>license verify</c>. Null when the key does not even decode to a JSON payload.
+    /// </summary>
+    public static string? ReadPayloadForDisplay(string? key)
+    {
+        var parts = (key ?? "").Trim().Split('.');
+        if (parts.Length < 2 || parts[1].Length > MaxKeyLength || FromBase64Url(parts[1]) is not { } payload)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(StrictUtf8.GetString(payload), JsonOptions);
+            return JsonSerializer.Serialize(document.RootElement, IndentedJson);
+        }
+        catch (Exception e) when (e is JsonException or DecoderFallbackException)
+        {
+            return null;
         }
     }
 
