@@ -154,12 +154,17 @@ public sealed class LicenseVerifier(TrustedLicenseKeys keys)
             return Refused(LicenseRejection.Malformed("The license key is incomplete: it has three parts separated by dots (was it cut off when copying?)."));
         }
 
-        if (FromBase64Url(parts[1]) is not { } payload || FromBase64Url(parts[2]) is not { } signature)
+        if (FromBase64Url(parts[1]) is not { } payload)
         {
-            return Refused(LicenseRejection.Malformed("The license key is damaged: a part of it is not valid base64url."));
+            return Refused(LicenseRejection.Malformed("The license key is damaged: its payload is not valid base64url."));
         }
 
         var claimed = ReadClaims(payload);
+        if (FromBase64Url(parts[2]) is not { } signature)
+        {
+            return Refused(LicenseRejection.Malformed("The license key is damaged: its signature is not valid base64url (was it cut off or padded?)."), claimed);
+        }
+
         if (!keys.Keys.Any(k => k.Key.KeySize / 8 == signature.Length))
         {
             return Refused(LicenseRejection.Malformed($"The license key's signature is {signature.Length} bytes long, which no license key has (was it cut off when copying?)."), claimed);

@@ -40,7 +40,7 @@ public static class ApiLicensesEndpoints
 
 public sealed record ApiLicenses(IReadOnlyList<ApiLicense> Products);
 
-/// <param name="State">unlicensed, valid, grace or expired.</param>
+/// <param name="State">unlicensed, valid, expiring (within 30 days), grace (30 days after expiry) or expired.</param>
 public sealed record ApiLicense(string Product, string State, string? Plan, IReadOnlyList<string> Features, ApiSeats Seats, DateTimeOffset? ExpiresAt, string? LicenseId);
 
 /// <param name="Total">The license's maxUsers (0 without a license).</param>
