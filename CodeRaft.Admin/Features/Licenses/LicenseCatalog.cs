@@ -45,7 +45,7 @@ public sealed class LicenseCatalog(IDbContextFactory<AdminDbContext> contexts, L
 
     public async ValueTask<LicenseSnapshot> GetAsync(CancellationToken cancellationToken = default)
     {
-        if (_cached is { } fresh && time.GetUtcNow() - fresh.LoadedAt < MaxAge)
+        if (_cached is { } fresh && time.GetElapsedTime(fresh.LoadedAt) < MaxAge)
         {
             return fresh.Snapshot;
         }
@@ -53,12 +53,12 @@ public sealed class LicenseCatalog(IDbContextFactory<AdminDbContext> contexts, L
         await _refresh.WaitAsync(cancellationToken);
         try
         {
-            if (_cached is { } again && time.GetUtcNow() - again.LoadedAt < MaxAge)
+            if (_cached is { } again && time.GetElapsedTime(again.LoadedAt) < MaxAge)
             {
                 return again.Snapshot;
             }
 
-            var loadedAt = time.GetUtcNow();
+            var loadedAt = time.GetTimestamp();
             var snapshot = await LoadAsync(cancellationToken);
             _cached = new Cached(snapshot, loadedAt);
             return snapshot;
@@ -125,5 +125,6 @@ public sealed class LicenseCatalog(IDbContextFactory<AdminDbContext> contexts, L
         return new ProductLicense(product, row, license, null, license.StateAt(now.Now), LicenseFeatures.Granted(license));
     }
 
-    private sealed record Cached(LicenseSnapshot Snapshot, DateTimeOffset LoadedAt);
+    /// <param name="LoadedAt">A monotonic timestamp: a wall clock set back must not keep a snapshot for days.</param>
+    private sealed record Cached(LicenseSnapshot Snapshot, long LoadedAt);
 }
