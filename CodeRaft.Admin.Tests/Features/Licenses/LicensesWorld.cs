@@ -43,10 +43,10 @@ internal sealed class LicensesWorld : IAsyncDisposable
     public UserManagementCore Users => Store.Get<UserManagementCore>();
 
     public static async Task<LicensesWorld> StartAsync(string dataDirectory, string masterSecret, SettableTime? time = null, string environment = "Development",
-        IReadOnlyDictionary<string, string?>? configuration = null)
+        IReadOnlyDictionary<string, string?>? configuration = null, string? postgres = null)
     {
         time ??= new SettableTime(Start);
-        var store = await TestStore.StartAsync(dataDirectory, masterSecret, environment: environment, time: time, configuration: configuration ?? TestLicenses.Vendor.Configuration);
+        var store = await TestStore.StartAsync(dataDirectory, masterSecret, postgres, environment: environment, time: time, configuration: configuration ?? TestLicenses.Vendor.Configuration);
         return new LicensesWorld(store, time);
     }
 
