@@ -234,11 +234,11 @@ public sealed class UsersPageActionsTests : AdminBunitContext, IAsyncLifetime
         WaitForRows(page, 2);
         page.Find($"[data-open=\"{target}\"]").Click();
         page.WaitForElement("#user-detail");
-        Assert.Contains("No license installed", page.Find("#user-detail [data-section=products] [data-license-note]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("No valid license installed", page.Find("#user-detail [data-section=products] [data-license-note]").TextContent, StringComparison.Ordinal);
 
         PickAction(host, target, "grant_product");
         host.WaitForElement($"{Dialog} [data-stepup-challenge=\"user.grant_product\"]");
-        Assert.Contains("No license installed", host.Find($"{Dialog} [data-license-note]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("No valid license installed", host.Find($"{Dialog} [data-license-note]").TextContent, StringComparison.Ordinal);
         StepUp(host, StepUpUser.CodeAt(World.Time.GetUtcNow()));
         host.WaitForElement("#user-action-confirm").Click();
 
