@@ -39,7 +39,9 @@ public sealed class LicensesApiTests(LicensedAppFactory factory) : IClassFixture
 
         using var response = await _api.SendAsync(HttpMethod.Get, "/api/v1/licenses", key.Key);
 
-        var products = (await ApiTestClient.JsonAsync(response, HttpStatusCode.OK)).GetProperty("products").EnumerateArray().ToList();
+        var body = await ApiTestClient.JsonAsync(response, HttpStatusCode.OK);
+        var products = body.GetProperty("products").EnumerateArray().ToList();
+        Assert.False(body.GetProperty("clockRolledBack").GetBoolean());
         var ravenscan = products.Single(p => p.GetProperty("product").GetString() == "ravenscan");
         Assert.Equal("valid", ravenscan.GetProperty("state").GetString());
         Assert.Equal("standard", ravenscan.GetProperty("plan").GetString());

@@ -44,6 +44,10 @@ public sealed record LicenseEntitlement(
 public interface ILicenseEntitlements
 {
     ValueTask<IReadOnlyList<LicenseEntitlement>> GetAllAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>True while the system clock is more than 24 hours behind the latest time the portal has seen (licenses
+    /// are then judged at that latest time, never at the rolled-back one).</summary>
+    ValueTask<bool> IsClockRolledBackAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(false);
 }
 
 /// <summary>The default until licensing exists: no license is installed for any product.</summary>

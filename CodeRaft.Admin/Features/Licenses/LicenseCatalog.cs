@@ -77,6 +77,8 @@ public sealed class LicenseCatalog(IDbContextFactory<AdminDbContext> contexts, L
             : LicenseEntitlement.Unlicensed(p.Product))];
     }
 
+    public async ValueTask<bool> IsClockRolledBackAsync(CancellationToken cancellationToken = default) => (await GetAsync(cancellationToken)).Clock.RolledBack;
+
     public async ValueTask<int?> GetSeatsAsync(Product product, CancellationToken cancellationToken = default)
     {
         var license = (await GetAsync(cancellationToken)).For(product);

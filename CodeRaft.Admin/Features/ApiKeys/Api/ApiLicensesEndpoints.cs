@@ -34,11 +34,14 @@ public static class ApiLicensesEndpoints
         }
 
         return TypedResults.Ok(new ApiLicenses([.. all.Select(e => new ApiLicense(
-            e.Product.Id(), e.State, e.Plan, e.Features, new ApiSeats(e.Seats, used.GetValueOrDefault(e.Product)), e.ExpiresAt, e.LicenseId))]));
+            e.Product.Id(), e.State, e.Plan, e.Features, new ApiSeats(e.Seats, used.GetValueOrDefault(e.Product)), e.ExpiresAt, e.LicenseId))],
+            await entitlements.IsClockRolledBackAsync(cancellationToken)));
     }
 }
 
-public sealed record ApiLicenses(IReadOnlyList<ApiLicense> Products);
+/// <param name="ClockRolledBack">The server's clock is more than 24 hours behind the latest time the portal has seen;
+/// the states are judged at that latest time (a clock set back never extends a license).</param>
+public sealed record ApiLicenses(IReadOnlyList<ApiLicense> Products, bool ClockRolledBack);
 
 /// <param name="State">unlicensed, valid, expiring (within 30 days), grace (30 days after expiry) or expired.</param>
 public sealed record ApiLicense(string Product, string State, string? Plan, IReadOnlyList<string> Features, ApiSeats Seats, DateTimeOffset? ExpiresAt, string? LicenseId);
