@@ -18,6 +18,7 @@ public static class CliApp
         ApiKeyCommands.Create,
         NetworkCommands.Create,
         SiemCommands.Create,
+        LicenseCommands.Create,
     ];
 
     /// <summary>
