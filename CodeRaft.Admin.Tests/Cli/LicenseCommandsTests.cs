@@ -26,12 +26,14 @@ public sealed class LicenseCommandsTests : IDisposable
 
     private Task<AppProcess.Result> RunAsync(params string[] args) => RunInAsync(Environment, args);
 
-    private Task<AppProcess.Result> RunInAsync(string environment, params string[] args) => AppProcess.RunAsync(_work.Path, new Dictionary<string, string?>
+    private Task<AppProcess.Result> RunInAsync(string environment, params string[] args) => RunWithKeyFileAsync(environment, TestLicenses.Vendor.PublicKeyFile, args);
+
+    private Task<AppProcess.Result> RunWithKeyFileAsync(string environment, string keyFile, params string[] args) => AppProcess.RunAsync(_work.Path, new Dictionary<string, string?>
     {
         ["ASPNETCORE_ENVIRONMENT"] = environment,
         ["Storage__DataDirectory"] = DataDirectory,
         ["CODERAFT_MASTER_SECRET"] = _secret,
-        ["Licensing__TrustedPublicKeyFiles__0"] = TestLicenses.Vendor.PublicKeyFile,
+        ["Licensing__TrustedPublicKeyFiles__0"] = keyFile,
         ["Logging__LogLevel__Default"] = "Warning",
     }, args);
 
@@ -246,6 +248,17 @@ public sealed class LicenseCommandsTests : IDisposable
         Assert.Equal("removed", Assert.Single(licenses).RemovedHow);
         Assert.Equal(["license.installed", "license.removed"], audit.Select(a => a.Action));
         Assert.All(audit, a => Assert.Equal("cli", a.ActorType));
+    }
+
+    [Fact]
+    public async Task List_UnreadableTrustedKeyFileOutsideProduction_ExitsTwoWithOneSentence()
+    {
+        var missing = _work.Combine("no-such-key.pem");
+
+        var result = await RunWithKeyFileAsync(Environment, missing, "license", "list");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"The license public key file \"{missing}\" in Licensing:TrustedPublicKeyFiles cannot be used: the file does not exist.", Assert.Single(result.ErrorLines));
     }
 
     [Theory]

@@ -61,6 +61,12 @@ public static class CliApp
             await error.WriteLineAsync(ex.Message);
             return ex.ExitCode;
         }
+        catch (Features.Licenses.LicenseConfigurationException ex)
+        {
+            // A bad Licensing:TrustedPublicKeyFiles surfaces when a command first needs the license keys.
+            await error.WriteLineAsync(ex.Message);
+            return AdminStartupException.ConfigurationError;
+        }
         catch (CliUsageException ex)
         {
             await error.WriteLineAsync(ex.Message);
