@@ -18,6 +18,7 @@ public static class CliApp
         ApiKeyCommands.Create,
         NetworkCommands.Create,
         SiemCommands.Create,
+        LicenseCommands.Create,
     ];
 
     /// <summary>
@@ -59,6 +60,12 @@ public static class CliApp
         {
             await error.WriteLineAsync(ex.Message);
             return ex.ExitCode;
+        }
+        catch (Features.Licenses.LicenseConfigurationException ex)
+        {
+            // A bad Licensing:TrustedPublicKeyFiles surfaces when a command first needs the license keys.
+            await error.WriteLineAsync(ex.Message);
+            return AdminStartupException.ConfigurationError;
         }
         catch (CliUsageException ex)
         {

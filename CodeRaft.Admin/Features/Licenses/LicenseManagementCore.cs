@@ -69,7 +69,15 @@ public sealed class LicenseManagementCore(
     private const string Refusal = "Only Owners can manage licenses.";
 
     /// <summary>Checks a key and describes what installing it would change. Changes nothing; a refused key is audited.</summary>
-    public async Task<LicenseCheckResult> PreviewAsync(UserOperator by, string? key, CancellationToken cancellationToken = default)
+    public Task<LicenseCheckResult> PreviewAsync(UserOperator by, string? key, CancellationToken cancellationToken = default) =>
+        PreviewCoreAsync(by, (now, organization) => verifier.Check(key, now, organization), cancellationToken);
+
+    /// <summary>The same for a license file's bytes (the CLI): a file that is not UTF-8 text or too large is refused
+    /// by <see cref="LicenseVerifier.Decode(ReadOnlySpan{byte})"/> and audited like any other refused key.</summary>
+    public Task<LicenseCheckResult> PreviewFileAsync(UserOperator by, ReadOnlyMemory<byte> file, CancellationToken cancellationToken = default) =>
+        PreviewCoreAsync(by, (now, organization) => CheckFile(file, now, organization), cancellationToken);
+
+    private async Task<LicenseCheckResult> PreviewCoreAsync(UserOperator by, Func<DateTimeOffset, string?, LicenseDecoding> check, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(by);
         var now = await clock.ReadAsync(cancellationToken);
@@ -82,13 +90,20 @@ public sealed class LicenseManagementCore(
                 return (new LicenseCheckResult(null, null, denial), [Denied("license.previewed", actor, denial)]);
             }
 
-            var (check, rejectedEvent) = await CheckAsync(db, key, now, actor, ct);
-            return rejectedEvent is not null ? (check, [rejectedEvent]) : (check, []);
+            var (result, rejectedEvent) = await CheckAsync(db, check, now, actor, ct);
+            return rejectedEvent is not null ? (result, [rejectedEvent]) : (result, []);
         }, cancellationToken);
     }
 
     /// <summary>Installs the key, replacing the product's installed license (kept in the history).</summary>
-    public async Task<LicenseResult> InstallAsync(UserOperator by, string? key, CancellationToken cancellationToken = default)
+    public Task<LicenseResult> InstallAsync(UserOperator by, string? key, CancellationToken cancellationToken = default) =>
+        InstallCoreAsync(by, (now, organization) => verifier.Check(key, now, organization), cancellationToken);
+
+    /// <summary>The same for a license file's bytes (the CLI), with the file rules of <see cref="LicenseVerifier.Decode(ReadOnlySpan{byte})"/>.</summary>
+    public Task<LicenseResult> InstallFileAsync(UserOperator by, ReadOnlyMemory<byte> file, CancellationToken cancellationToken = default) =>
+        InstallCoreAsync(by, (now, organization) => CheckFile(file, now, organization), cancellationToken);
+
+    private async Task<LicenseResult> InstallCoreAsync(UserOperator by, Func<DateTimeOffset, string?, LicenseDecoding> checkKey, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(by);
         var now = await clock.ReadAsync(cancellationToken);
@@ -101,7 +116,7 @@ public sealed class LicenseManagementCore(
                 return (new LicenseResult(LicenseOutcome.Denied, denial), [Denied("license.installed", actor, denial)]);
             }
 
-            var (check, rejected) = await CheckAsync(db, key, now, actor, ct);
+            var (check, rejected) = await CheckAsync(db, checkKey, now, actor, ct);
             if (rejected is not null)
             {
                 return (new LicenseResult(LicenseOutcome.Rejected, check.Rejection!.Message, check.Rejection), [rejected]);
@@ -188,11 +203,12 @@ public sealed class LicenseManagementCore(
     }
 
     /// <summary>Checks against the installed licenses as they are inside the chain lock. Returns the rejection event to write, if refused.</summary>
-    private async Task<(LicenseCheckResult Check, AuditEvent? Rejected)> CheckAsync(AdminDbContext db, string? key, LicenseTime now, StoredOperator actor, CancellationToken ct)
+    private async Task<(LicenseCheckResult Check, AuditEvent? Rejected)> CheckAsync(AdminDbContext db, Func<DateTimeOffset, string?, LicenseDecoding> check,
+        LicenseTime now, StoredOperator actor, CancellationToken ct)
     {
         var installed = await db.Licenses.AsNoTracking().Where(l => l.RemovedAt == null).ToListAsync(ct);
         var organization = installed.Select(l => l.OrganizationId).FirstOrDefault();
-        var decoding = verifier.Check(key, now.Now, organization);
+        var decoding = check(now.Now, organization);
         if (decoding.License is not { } license)
         {
             var rejection = decoding.Rejection!;
@@ -211,6 +227,15 @@ public sealed class LicenseManagementCore(
             [.. after.Except(before, StringComparer.Ordinal)], [.. before.Except(after, StringComparer.Ordinal)], LicenseFeatures.Gated(license),
             inUse, previous is not null && previous.LicenseId == license.LicenseId && previous.Key == license.Key);
         return (new LicenseCheckResult(preview, null) { Decoding = decoding }, null);
+    }
+
+    /// <summary><see cref="LicenseVerifier.Check"/> for a file's bytes: the file rules, then the same time and organization rules.</summary>
+    private LicenseDecoding CheckFile(ReadOnlyMemory<byte> file, DateTimeOffset now, string? organization)
+    {
+        var decoding = verifier.Decode(file.Span);
+        return decoding.License is { } license && LicenseVerifier.Rejection(license, now, organization) is { } rejection
+            ? decoding with { License = null, Rejection = rejection }
+            : decoding;
     }
 
     private static Task<StoredOperator> OperatorAsync(AdminDbContext db, UserOperator by, CancellationToken ct) =>
