@@ -17,6 +17,8 @@ internal static class PayloadFile
     private const int MaxIdLength = 128;
     private const int MaxNameLength = 200;
     private const int MaxFeatureLength = 64;
+    private const int MaxFeatures = 64;
+    private const int MaxUsers = 1_000_000;
     private const string Example = "e.g. 2026-11-29T15:00:00Z";
 
     private static readonly string[] _fields =
@@ -72,6 +74,12 @@ internal static class PayloadFile
 
             var licenseId = seen.TryGetValue("licenseId", out var id) ? ReadLicenseId(id) : Guid.NewGuid();
             var organizationId = ReadText(seen, "organizationId", MaxIdLength);
+            // The portal's rules (docs/licensing.md, "Payload rules"): a license it would refuse is never signed.
+            if (!organizationId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
+            {
+                throw new UsageException("organizationId may contain only letters a-z and A-Z, digits, '-', '_', '.' and ':'.");
+            }
+
             var organizationName = ReadText(seen, "organizationName", MaxNameLength);
 
             var product = ReadText(seen, "product", MaxIdLength);
@@ -89,9 +97,9 @@ internal static class PayloadFile
             var features = ReadFeatures(seen);
 
             var maxUsers = ReadInt(Required(seen, "maxUsers"), "maxUsers");
-            if (maxUsers < 1)
+            if (maxUsers is < 1 or > MaxUsers)
             {
-                throw new UsageException("maxUsers must be at least 1.");
+                throw new UsageException($"maxUsers must be from 1 to {MaxUsers}.");
             }
 
             // The tool stamps whole seconds; the contract's timestamps have no fraction.
@@ -182,9 +190,14 @@ internal static class PayloadFile
         foreach (var item in value.EnumerateArray())
         {
             var feature = item.ValueKind == JsonValueKind.String ? item.GetString()! : throw new UsageException("Every entry of features must be a string.");
-            if (feature.Length is 0 or > MaxFeatureLength || feature.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            if (feature.Length is 0 or > MaxFeatureLength || !feature.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.'))
             {
-                throw new UsageException($"The feature '{Printable(feature)}' must be 1 to {MaxFeatureLength} characters without spaces or control characters.");
+                throw new UsageException($"The feature '{Printable(feature)}' must be 1 to {MaxFeatureLength} characters of a-z, 0-9, '-' and '.'.");
+            }
+
+            if (features.Count == MaxFeatures)
+            {
+                throw new UsageException($"A license lists at most {MaxFeatures} features.");
             }
 
             if (features.Contains(feature, StringComparer.Ordinal))

@@ -85,6 +85,25 @@ public sealed class LicenseExpiryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Catalog_WatermarkRowDeletedAndClockSetBackAcrossARestart_TheAuditChainsLatestTimeStillWins()
+    {
+        await MoveClockAsync(Expiry.AddDays(40));
+        await _world.Store.Get<CodeRaft.Admin.Features.Audit.Chain.AuditWriter>().AppendAsync(new CodeRaft.Admin.Features.Audit.Chain.AuditEvent { Category = "system", Action = "test.tick" });
+        await using (var db = await _world.Store.Contexts.CreateDbContextAsync())
+        {
+            await db.Settings.Where(s => s.Key == LicenseClock.SettingKey).ExecuteDeleteAsync();
+        }
+
+        // The rolled-back process writes entries of its own (earlier timestamps) before licenses are read.
+        await using var restarted = await LicensesWorld.StartAsync(_data.Path, _secret, new SettableTime(Expiry.AddDays(-20)));
+        await restarted.Store.Get<CodeRaft.Admin.Features.Audit.Chain.AuditWriter>().AppendAsync(new CodeRaft.Admin.Features.Audit.Chain.AuditEvent { Category = "system", Action = "test.tick" });
+        var snapshot = await restarted.Catalog.GetAsync();
+
+        Assert.True(snapshot.Clock.RolledBack);
+        Assert.Equal(LicenseStates.Expired, snapshot.For(Product.EntraGuard).State);
+    }
+
+    [Fact]
     public async Task Catalog_ClockBehindByLessThanADay_NotReportedButNeverExtendsTheLicense()
     {
         await MoveClockAsync(Expiry.AddDays(30).AddHours(12)); // just past grace

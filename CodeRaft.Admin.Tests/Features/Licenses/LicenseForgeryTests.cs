@@ -36,6 +36,9 @@ public sealed class LicenseForgeryTests : IAsyncLifetime
         { "non-UTF-8 payload", LicenseRejectionReason.Malformed, false },
         { "padded base64", LicenseRejectionReason.Malformed, true },
         { "empty", LicenseRejectionReason.Malformed, false },
+        { "unsigned, lone surrogate in licenseId", LicenseRejectionReason.BadSignature, false },
+        { "signed, lone surrogate in a field", LicenseRejectionReason.Malformed, true },
+        { "nil licenseId", LicenseRejectionReason.Malformed, false },
     };
 
     public async Task InitializeAsync() => _world = await LicensesWorld.StartAsync(_data.Path, TestSecrets.NewMasterSecret());
@@ -130,6 +133,14 @@ public sealed class LicenseForgeryTests : IAsyncLifetime
                 return key + "==";
             case "empty":
                 return "   \n";
+            case "unsigned, lone surrogate in licenseId":
+                // Crafted without any key: reading the claimed id for the audit entry must not crash the check.
+                return $"CRL1.{LicenseKeyWriter.Base64Url(Encoding.UTF8.GetBytes("{\"licenseId\":\"\\ud800\"}"))}.{LicenseKeyWriter.Base64Url(new byte[256])}";
+            case "signed, lone surrogate in a field":
+                var text = Encoding.UTF8.GetString(LicenseKeyWriter.SerializePayload(payload)).Replace("\"Test Org\"", "\"\\ud800\"", StringComparison.Ordinal);
+                return LicenseKeyWriter.SignRaw(vendor.Key, Encoding.UTF8.GetBytes(text));
+            case "nil licenseId":
+                return vendor.Issue(payload with { LicenseId = Guid.Empty });
             default:
                 throw new ArgumentOutOfRangeException(nameof(forgery), forgery, "no such case");
         }

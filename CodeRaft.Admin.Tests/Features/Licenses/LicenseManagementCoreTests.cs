@@ -8,9 +8,10 @@ namespace CodeRaft.Admin.Tests.Features.Licenses;
 public sealed class LicenseManagementCoreTests : IAsyncLifetime
 {
     private readonly TempDirectory _data = new("coderaft-license-core");
+    private readonly string _secret = TestSecrets.NewMasterSecret();
     private LicensesWorld _world = null!;
 
-    public async Task InitializeAsync() => _world = await LicensesWorld.StartAsync(_data.Path, TestSecrets.NewMasterSecret());
+    public async Task InitializeAsync() => _world = await LicensesWorld.StartAsync(_data.Path, _secret);
 
     public async Task DisposeAsync()
     {
@@ -200,5 +201,66 @@ public sealed class LicenseManagementCoreTests : IAsyncLifetime
         Assert.Equal(LicenseRejectionReason.BadSignature, unknown.Rejection!.Reason);
         Assert.Empty(await production.RowsAsync());
         Assert.Contains(production.Store.Get<TrustedLicenseKeys>().Keys, k => k.Source == "embedded" && k.Trusted);
+    }
+
+    [Fact]
+    public async Task InstallAsync_PerpetualLicense_InstalledAndValid()
+    {
+        // 9999-12-31 plus the grace period is beyond DateTimeOffset's range: it must saturate, not throw.
+        await _world.InstallAsync(TestLicenses.Vendor.Issue(issuedAt: LicensesWorld.Start.AddDays(-1), expiresAt: new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero)));
+
+        Assert.Equal(LicenseStates.Valid, (await _world.Catalog.GetAsync()).For(Product.EntraGuard).State);
+    }
+
+    [Fact]
+    public async Task Catalog_KeyEditedInTheDatabase_AuditedOnceAsRejected()
+    {
+        await _world.InstallAsync(Issue(maxUsers: 5));
+        await using (var db = await _world.Store.Contexts.CreateDbContextAsync())
+        {
+            var row = await db.Licenses.SingleAsync();
+            row.Key = row.Key[..^4] + (row.Key[^4] == 'A' ? "BAAA" : "AAAA");
+            await db.SaveChangesAsync();
+        }
+
+        _world.Catalog.Invalidate();
+        await _world.Catalog.GetAsync();
+        _world.Catalog.Invalidate();
+        await _world.Catalog.GetAsync();
+
+        var rejected = Assert.Single(await _world.LicenseAuditAsync(), e => e.Action == "license.rejected");
+        var details = LicensesWorld.Details(rejected);
+        Assert.Equal("installed license", (string?)details["source"]);
+        Assert.Equal((await _world.RowsAsync())[0].LicenseId.ToString(), rejected.TargetId);
+    }
+
+    [Fact]
+    public async Task GrantProductAsync_LicenseReplacedByAnotherProcessAMomentAgo_TheNewSeatsDecide()
+    {
+        await _world.InstallAsync(Issue(maxUsers: 5));
+        await _world.SeedUserAsync(AdminRole.Viewer, Product.EntraGuard);
+        var user = await _world.SeedUserAsync(AdminRole.Viewer);
+        Assert.Equal(5, await _world.Catalog.GetSeatsAsync(Product.EntraGuard)); // this process's snapshot: 5 seats
+
+        await using (var other = await LicensesWorld.StartAsync(_data.Path, _secret))
+        {
+            await other.InstallAsync(Issue(maxUsers: 1));
+        }
+
+        var grant = await _world.Users.GrantProductAsync(UserOperator.HostCli, user, Product.EntraGuard);
+
+        Assert.Equal(UserOperationOutcome.Denied, grant.Outcome);
+        Assert.Equal("All 1 seats of EntraGuard are in use.", grant.Message);
+    }
+
+    [Fact]
+    public async Task Catalog_LicenseSignedByAConfiguredKey_ReportedAsADevelopmentLicense()
+    {
+        await _world.InstallAsync(Issue());
+
+        var entitlement = (await _world.Catalog.GetAllAsync()).Single(e => e.Product == Product.EntraGuard);
+
+        Assert.True(entitlement.DevelopmentLicense);
+        Assert.True((await _world.Catalog.GetAsync()).For(Product.EntraGuard).License!.SignedByConfiguredKey);
     }
 }

@@ -70,11 +70,11 @@ internal sealed class LicensesWorld : IAsyncDisposable
         return result;
     }
 
-    /// <summary>The "license" entries, oldest first.</summary>
+    /// <summary>The "licenses" entries, oldest first.</summary>
     public async Task<List<AuditEntry>> LicenseAuditAsync()
     {
         await using var db = await Store.Contexts.CreateDbContextAsync();
-        return await db.AuditEntries.AsNoTracking().Where(e => e.Category == "license").OrderBy(e => e.Sequence).ToListAsync();
+        return await db.AuditEntries.AsNoTracking().Where(e => e.Category == LicenseManagementCore.Category).OrderBy(e => e.Sequence).ToListAsync();
     }
 
     public static JsonObject Details(AuditEntry entry) => JsonNode.Parse(entry.Details)!.AsObject();

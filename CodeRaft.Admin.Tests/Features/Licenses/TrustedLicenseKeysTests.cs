@@ -3,7 +3,6 @@ using CodeRaft.Admin.Features.Licenses;
 using CodeRaft.Admin.Tests.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CodeRaft.Admin.Tests.Features.Licenses;
 
@@ -79,7 +78,7 @@ public sealed class TrustedLicenseKeysTests : IDisposable
     private static TrustedLicenseKeys Load(string environment, string[] files)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(files.Select((f, i) => KeyValuePair.Create($"{TrustedLicenseKeys.ConfigurationKey}:{i}", (string?)f))).Build();
-        return TrustedLicenseKeys.Load(configuration, new Environment(environment), NullLogger.Instance);
+        return TrustedLicenseKeys.Load(configuration, new Environment(environment));
     }
 
     private sealed class Environment(string name) : IHostEnvironment

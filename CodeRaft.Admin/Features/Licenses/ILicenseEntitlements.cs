@@ -20,7 +20,8 @@ public static class LicenseStates
     public const string Expired = "expired";
 }
 
-/// <summary>What one product is entitled to. <see cref="Seats"/> is the license's <c>maxUsers</c> (0 when unlicensed).</summary>
+/// <summary>What one product is entitled to. <see cref="Seats"/> is the license's <c>maxUsers</c> (0 when unlicensed).
+/// <see cref="DevelopmentLicense"/>: signed by a key from <c>Licensing:TrustedPublicKeyFiles</c> (never in Production).</summary>
 public sealed record LicenseEntitlement(
     Product Product,
     string State,
@@ -28,7 +29,8 @@ public sealed record LicenseEntitlement(
     IReadOnlyList<string> Features,
     int Seats,
     DateTimeOffset? ExpiresAt,
-    string? LicenseId)
+    string? LicenseId,
+    bool DevelopmentLicense = false)
 {
     public static LicenseEntitlement Unlicensed(Product product) => new(product, LicenseStates.Unlicensed, null, [], 0, null, null);
 }

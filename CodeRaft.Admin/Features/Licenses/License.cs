@@ -14,6 +14,8 @@ public enum LicensePlan
 /// </summary>
 /// <param name="Key">The key string exactly as verified (stored, and verified again whenever it is loaded).</param>
 /// <param name="KeyFingerprint">Which trusted public key signed it (<see cref="TrustedLicenseKey.Fingerprint"/>).</param>
+/// <param name="SignedByConfiguredKey">Signed by a key from <c>Licensing:TrustedPublicKeyFiles</c> (possible only outside
+/// Production), not by one embedded in the binary: a development license, shown as such in the console and the API.</param>
 public sealed record License(
     Guid LicenseId,
     string OrganizationId,
@@ -25,7 +27,8 @@ public sealed record License(
     DateTimeOffset IssuedAt,
     DateTimeOffset ExpiresAt,
     string Key,
-    string KeyFingerprint)
+    string KeyFingerprint,
+    bool SignedByConfiguredKey = false)
 {
     /// <summary>Expired licenses keep working this long (CONTRACTS §7 "grace period"), then new grants are refused.</summary>
     public static readonly TimeSpan GracePeriod = TimeSpan.FromDays(30);
@@ -33,7 +36,8 @@ public sealed record License(
     /// <summary>A license this close to its expiry is shown as expiring (banner, state "expiring").</summary>
     public static readonly TimeSpan ExpiringWindow = TimeSpan.FromDays(30);
 
-    public DateTimeOffset GraceEndsAt => ExpiresAt + GracePeriod;
+    /// <summary>Saturates instead of overflowing: a "perpetual" license expiring 9999-12-31 is a real vendor practice.</summary>
+    public DateTimeOffset GraceEndsAt => ExpiresAt > DateTimeOffset.MaxValue - GracePeriod ? DateTimeOffset.MaxValue : ExpiresAt + GracePeriod;
 
     public string PlanText => Plan == LicensePlan.Enterprise ? "enterprise" : "standard";
 
@@ -41,6 +45,6 @@ public sealed record License(
     public string StateAt(DateTimeOffset now) =>
         now >= GraceEndsAt ? LicenseStates.Expired
         : now >= ExpiresAt ? LicenseStates.Grace
-        : now >= ExpiresAt - ExpiringWindow ? LicenseStates.Expiring
+        : ExpiresAt - now <= ExpiringWindow ? LicenseStates.Expiring
         : LicenseStates.Valid;
 }

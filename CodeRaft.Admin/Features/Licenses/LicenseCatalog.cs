@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using CodeRaft.Admin.Features.Audit.Chain;
 using CodeRaft.Admin.Features.Users;
 using CodeRaft.Admin.Infrastructure.Data;
 using Microsoft.EntityFrameworkCore;
@@ -20,8 +22,8 @@ public sealed record LicenseSnapshot(IReadOnlyList<ProductLicense> Products, Lic
 {
     public ProductLicense For(Product product) => Products.Single(p => p.Product == product);
 
-    /// <summary>The organization of the installed licenses (all are of one), or null when none is installed.</summary>
-    public string? OrganizationId => Products.Select(p => p.Row?.OrganizationId).FirstOrDefault(o => o is not null);
+    /// <summary>The organization of the installed licenses (all are of one), from their verified keys; null when none is installed.</summary>
+    public string? OrganizationId => Products.Select(p => p.License?.OrganizationId).FirstOrDefault(o => o is not null);
 }
 
 /// <summary>
@@ -30,7 +32,8 @@ public sealed record LicenseSnapshot(IReadOnlyList<ProductLicense> Products, Lic
 /// verification itself is cached by <see cref="LicenseVerifier"/>, so it runs once per key, not per refresh.
 /// A license installed by the CLI in another process is picked up within <see cref="MaxAge"/>.
 /// </summary>
-public sealed class LicenseCatalog(IDbContextFactory<AdminDbContext> contexts, LicenseVerifier verifier, LicenseClock clock, TimeProvider time)
+public sealed class LicenseCatalog(IDbContextFactory<AdminDbContext> contexts, LicenseVerifier verifier, LicenseClock clock, AuditWriter audit,
+    TimeProvider time, ILogger<LicenseCatalog> logger)
     : ILicenseEntitlements, ILicenseSeats, IDisposable
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
@@ -38,6 +41,7 @@ public sealed class LicenseCatalog(IDbContextFactory<AdminDbContext> contexts, L
     private readonly SemaphoreSlim _refresh = new(1, 1);
 
     public void Dispose() => _refresh.Dispose();
+    private readonly ConcurrentDictionary<(Guid Row, LicenseRejectionReason Reason), bool> _reportedRows = new();
     private volatile Cached? _cached;
 
     /// <summary>Forget the snapshot: the next reader loads the store again (after an install or removal).</summary>
@@ -73,7 +77,7 @@ public sealed class LicenseCatalog(IDbContextFactory<AdminDbContext> contexts, L
     {
         var snapshot = await GetAsync(cancellationToken);
         return [.. snapshot.Products.Select(p => p.License is { } license
-            ? new LicenseEntitlement(p.Product, p.State, license.PlanText, p.Features, license.MaxUsers, license.ExpiresAt, license.LicenseId.ToString())
+            ? new LicenseEntitlement(p.Product, p.State, license.PlanText, p.Features, license.MaxUsers, license.ExpiresAt, license.LicenseId.ToString(), license.SignedByConfiguredKey)
             : LicenseEntitlement.Unlicensed(p.Product))];
     }
 
@@ -82,6 +86,19 @@ public sealed class LicenseCatalog(IDbContextFactory<AdminDbContext> contexts, L
     public async ValueTask<int?> GetSeatsAsync(Product product, CancellationToken cancellationToken = default)
     {
         var license = (await GetAsync(cancellationToken)).For(product);
+        return license.GrantsSeats ? license.License!.MaxUsers : null;
+    }
+
+    public async ValueTask<int?> GetSeatsInChangeAsync(AdminDbContext db, Product product, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var row = await db.Licenses.AsNoTracking().Where(l => l.Product == product.Id() && l.RemovedAt == null)
+            .OrderByDescending(l => l.InstalledAt).FirstOrDefaultAsync(cancellationToken);
+        // Judged at the later of the system clock and the latest time seen (kept by the last snapshot), without the
+        // clock's store read and rollback report: those may append to the audit log, and the caller holds its lock.
+        var latestSeen = _cached?.Snapshot.Clock.LatestSeen ?? DateTimeOffset.MinValue;
+        var now = time.GetUtcNow() > latestSeen ? time.GetUtcNow() : latestSeen;
+        var license = Evaluate(product, row, new LicenseTime(now, time.GetUtcNow(), latestSeen, RolledBack: false));
         return license.GrantsSeats ? license.License!.MaxUsers : null;
     }
 
@@ -106,7 +123,38 @@ public sealed class LicenseCatalog(IDbContextFactory<AdminDbContext> contexts, L
             rows = await db.Licenses.AsNoTracking().Where(l => l.RemovedAt == null).ToListAsync(cancellationToken);
         }
 
-        return new LicenseSnapshot([.. Products.All.Select(product => Evaluate(product, rows.Where(r => r.Product == product.Id()).MaxBy(r => r.InstalledAt), now))], now);
+        var snapshot = new LicenseSnapshot([.. Products.All.Select(product => Evaluate(product, rows.Where(r => r.Product == product.Id()).MaxBy(r => r.InstalledAt), now))], now);
+        await ReportInvalidAsync(snapshot, cancellationToken);
+        return snapshot;
+    }
+
+    /// <summary>
+    /// An installed key that no longer verifies was changed in the database (or its key is no longer trusted): not
+    /// honoured, and reported once per row and reason per process — a log warning and a <c>license.rejected</c> entry.
+    /// Never called under the audit chain's lock (the catalog is read before changes take it).
+    /// </summary>
+    private async Task ReportInvalidAsync(LicenseSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        foreach (var product in snapshot.Products.Where(p => p is { Row: not null, Invalid: not null }))
+        {
+            var (row, invalid) = (product.Row!, product.Invalid!);
+            if (!_reportedRows.TryAdd((row.Id, invalid.Reason), true))
+            {
+                continue;
+            }
+
+            logger.LogWarning("The installed {Product} license {LicenseId} is not honoured: {Reason}", row.Product, row.LicenseId, invalid.Code);
+            await audit.AppendAsync(new AuditEvent
+            {
+                Category = LicenseManagementCore.Category,
+                Action = "license.rejected",
+                Outcome = AuditVocabulary.Failure,
+                TargetType = LicenseManagementCore.TargetType,
+                TargetId = row.LicenseId.ToString(),
+                Details = AuditDetails.Of(("reason", invalid.Code), ("message", invalid.Message), ("licenseId", row.LicenseId.ToString()),
+                    ("product", row.Product), ("source", "installed license")),
+            }, cancellationToken);
+        }
     }
 
     private ProductLicense Evaluate(Product product, InstalledLicense? row, LicenseTime now)

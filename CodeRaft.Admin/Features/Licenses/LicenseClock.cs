@@ -14,9 +14,9 @@ public sealed record LicenseTime(DateTimeOffset Now, DateTimeOffset SystemNow, D
 
 /// <summary>
 /// Clock-rollback defence (docs/licensing.md, "Clock"). The latest time seen is the later of a stored watermark
-/// (settings row <see cref="SettingKey"/>, moved forward at most every <see cref="WriteInterval"/>) and the timestamp
-/// of the audit chain's newest entry — the chain is tamper-evident and gets a checkpoint even when idle, so deleting
-/// the watermark row does not reset it. Licenses are always judged at the later of that and the system clock;
+/// (settings row <see cref="SettingKey"/>, moved forward at most every <see cref="WriteInterval"/>) and the latest
+/// timestamp in the audit chain — the chain is tamper-evident (an entry cannot be removed without `audit verify`
+/// reporting it), so deleting the watermark row does not reset it. Licenses are always judged at the later of that and the system clock;
 /// a system clock more than 24 hours behind is reported (banner, API state, one audit entry per episode).
 /// </summary>
 public sealed class LicenseClock(IDbContextFactory<AdminDbContext> contexts, AuditWriter audit, TimeProvider time, ILogger<LicenseClock> logger) : IDisposable
@@ -41,9 +41,11 @@ public sealed class LicenseClock(IDbContextFactory<AdminDbContext> contexts, Aud
             var system = time.GetUtcNow();
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             var stored = await db.Settings.AsNoTracking().Where(s => s.Key == SettingKey).Select(s => s.Value).SingleOrDefaultAsync(cancellationToken);
-            var head = await db.AuditEntries.AsNoTracking().OrderByDescending(e => e.Sequence).Select(e => e.Timestamp).FirstOrDefaultAsync(cancellationToken);
+            // The LATEST timestamp in the chain, not the newest entry's: entries written while the clock is set back
+            // (the rollback report itself) carry earlier times. One step down the timestamp index.
+            var latestEntry = await db.AuditEntries.AsNoTracking().OrderByDescending(e => e.Timestamp).Select(e => e.Timestamp).FirstOrDefaultAsync(cancellationToken);
             _stored = Later(_stored, Parse(stored));
-            _latestSeen = Later(Later(_latestSeen, _stored), Parse(head));
+            _latestSeen = Later(Later(_latestSeen, _stored), Parse(latestEntry));
 
             var rolledBack = system < _latestSeen - RollbackTolerance;
             if (!rolledBack && system > _latestSeen)

@@ -64,7 +64,7 @@ public sealed class LicenseManagementCore(
     LicenseClock clock,
     TimeProvider time)
 {
-    public const string Category = "license";
+    public const string Category = "licenses";
     public const string TargetType = "license";
     private const string Refusal = "Only Owners can manage licenses.";
 
@@ -207,7 +207,8 @@ public sealed class LicenseManagementCore(
         LicenseTime now, StoredOperator actor, CancellationToken ct)
     {
         var installed = await db.Licenses.AsNoTracking().Where(l => l.RemovedAt == null).ToListAsync(ct);
-        var organization = installed.Select(l => l.OrganizationId).FirstOrDefault();
+        // From the verified keys, not the readable column: a row edited in the database does not decide this.
+        var organization = installed.Select(l => verifier.Decode(l.Key).License?.OrganizationId).FirstOrDefault(o => o is not null);
         var decoding = check(now.Now, organization);
         if (decoding.License is not { } license)
         {

@@ -19,8 +19,9 @@ public sealed record LicenseDecoding(License? License, LicenseRejection? Rejecti
 ///   1. shape: at most <see cref="MaxKeyLength"/> ASCII characters, <c>CRL1.&lt;payload&gt;.&lt;signature&gt;</c>,
 ///      canonical unpadded base64url                                      → malformed / unknown version
 ///   2. signature: RSASSA-PKCS1-v1_5 SHA-256 over the ASCII bytes of the first two segments, against each TRUSTED key
-///      (<see cref="RSA.VerifyData(byte[], byte[], HashAlgorithmName, RSASignaturePadding)"/>; nothing is parsed
-///      before the signature holds)                                       → bad signature / untrusted key
+///      (<see cref="RSA.VerifyData(byte[], byte[], HashAlgorithmName, RSASignaturePadding)"/>; nothing is trusted
+///      before the signature holds — only the claimed licenseId is read, best effort, for the refusal's audit entry)
+///                                                                        → bad signature / untrusted key
 ///   3. payload: strict UTF-8, JSON without duplicate names, <c>v</c> = 1, a known product, every field well-formed
 ///                                                                        → malformed / unknown version / unknown product
 /// Successful decodings are cached by key string, so the RSA operation runs once per key, not per request.
@@ -50,6 +51,12 @@ public sealed class LicenseVerifier(TrustedLicenseKeys keys)
         if (file.Length > MaxKeyLength * 4)
         {
             return Refused(LicenseRejection.Malformed($"The license file is {file.Length:N0} bytes long; a license key is at most {MaxKeyLength:N0} characters."));
+        }
+
+        // Editors such as Notepad save UTF-8 with a byte order mark: it is not part of the key.
+        if (file.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            file = file[3..];
         }
 
         string text;
@@ -233,7 +240,7 @@ public sealed class LicenseVerifier(TrustedLicenseKeys keys)
             }
 
             var problem = (string field, string rule) => Refused(LicenseRejection.Malformed($"The license payload's \"{field}\" {rule}."), claimed);
-            if (String(root, "licenseId", 64) is not { } idText || !Guid.TryParseExact(idText, "D", out var licenseId))
+            if (String(root, "licenseId", 64) is not { } idText || !Guid.TryParseExact(idText, "D", out var licenseId) || licenseId == Guid.Empty)
             {
                 return problem("licenseId", "is not a UUID");
             }
@@ -274,12 +281,14 @@ public sealed class LicenseVerifier(TrustedLicenseKeys keys)
                 return problem("expiresAt", "must be an RFC 3339 UTC time later than issuedAt");
             }
 
-            var license = new License(licenseId, organizationId, organizationName.Trim(), product, plan.Value, features, maxUsers, issuedAt, expiresAt, text, signer.Fingerprint);
+            var license = new License(licenseId, organizationId, organizationName.Trim(), product, plan.Value, features, maxUsers, issuedAt, expiresAt, text, signer.Fingerprint,
+                SignedByConfiguredKey: signer.Source != TrustedLicenseKeys.EmbeddedSource);
             return new LicenseDecoding(license, null, licenseId, product.Id());
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            return Refused(LicenseRejection.Malformed("The license payload is not valid JSON (or repeats a field)."), claimed);
+            // InvalidOperationException: a string escape that is no text (a lone surrogate such as "\ud800").
+            return Refused(LicenseRejection.Malformed("The license payload is not valid JSON (or repeats a field, or escapes a character that is no text)."), claimed);
         }
     }
 
@@ -300,7 +309,7 @@ public sealed class LicenseVerifier(TrustedLicenseKeys keys)
             using var document = JsonDocument.Parse(StrictUtf8.GetString(payload), JsonOptions);
             return JsonSerializer.Serialize(document.RootElement, IndentedJson);
         }
-        catch (Exception e) when (e is JsonException or DecoderFallbackException)
+        catch (Exception e) when (e is JsonException or DecoderFallbackException or InvalidOperationException)
         {
             return null;
         }
@@ -317,11 +326,11 @@ public sealed class LicenseVerifier(TrustedLicenseKeys keys)
                 return (null, null);
             }
 
-            Guid? id = String(document.RootElement, "licenseId", 64) is { } text && Guid.TryParseExact(text, "D", out var g) ? g : null;
+            Guid? id = String(document.RootElement, "licenseId", 64) is { } text && Guid.TryParseExact(text, "D", out var g) && g != Guid.Empty ? g : null;
             var product = ExactProduct(String(document.RootElement, "product", 64))?.Id();
             return (id, product);
         }
-        catch (Exception e) when (e is JsonException or DecoderFallbackException)
+        catch (Exception e) when (e is JsonException or DecoderFallbackException or InvalidOperationException)
         {
             return (null, null);
         }

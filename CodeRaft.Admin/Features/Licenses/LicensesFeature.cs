@@ -8,8 +8,7 @@ public static class LicensesFeature
     /// <summary>Shared by the server and the CLI: trusted keys, verifier, clock, catalog (also the seats and entitlements source).</summary>
     public static IServiceCollection AddLicensesCore(this IServiceCollection services)
     {
-        services.AddSingleton(sp => TrustedLicenseKeys.Load(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<TrustedLicenseKeys>()));
+        services.AddSingleton(sp => TrustedLicenseKeys.Load(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>()));
         services.AddSingleton<LicenseVerifier>();
         services.AddSingleton<LicenseClock>();
         services.AddSingleton<LicenseCatalog>();
@@ -29,10 +28,29 @@ public static class LicensesFeature
         return services;
     }
 
-    private sealed class TrustedKeysStartupCheck(TrustedLicenseKeys keys) : IHostedService
+    /// <summary>Loads the keys at start (a bad file stops the server with its sentence) and says loudly what is trusted
+    /// beyond the embedded keys: whoever sets the environment and the setting can issue their own licenses.</summary>
+    private sealed class TrustedKeysStartupCheck(TrustedLicenseKeys keys, IHostEnvironment environment, ILogger<TrustedLicenseKeys> logger) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => keys.Keys.Count > 0 ? Task.CompletedTask
-            : throw new LicenseConfigurationException("No license public key is embedded in this binary.");
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            if (!keys.Keys.Any(k => k.Source == TrustedLicenseKeys.EmbeddedSource))
+            {
+                throw new LicenseConfigurationException("No license public key is embedded in this binary.");
+            }
+
+            if (keys.Keys.Any(k => !k.Trusted))
+            {
+                logger.LogWarning("{Setting} is ignored in Production: only the license keys embedded in this binary are trusted.", TrustedLicenseKeys.ConfigurationKey);
+            }
+            else if (keys.Keys.Any(k => k.Source != TrustedLicenseKeys.EmbeddedSource))
+            {
+                logger.LogWarning("License keys from {Setting} are trusted because the environment is {Environment}, not Production: licenses they sign are development licenses.",
+                    TrustedLicenseKeys.ConfigurationKey, environment.EnvironmentName);
+            }
+
+            return Task.CompletedTask;
+        }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

@@ -22,15 +22,17 @@ public sealed class TrustedLicenseKeys
 {
     public const string ConfigurationKey = "Licensing:TrustedPublicKeyFiles";
     public const int MinimumKeyBits = 2048;
+    public const string EmbeddedSource = "embedded";
     private const string ResourcePrefix = "CodeRaft.Admin.Licensing.TrustedKeys.";
 
     public TrustedLicenseKeys(IReadOnlyList<TrustedLicenseKey> keys) => Keys = keys;
 
     public IReadOnlyList<TrustedLicenseKey> Keys { get; }
 
-    /// <summary>Reads the embedded keys and the configured files. Throws <see cref="LicenseConfigurationException"/>
+    /// <summary>Reads the embedded keys and the configured files (quietly: the server's start-up check logs what is
+    /// trusted, and the CLI keeps stderr for its one sentence). Throws <see cref="LicenseConfigurationException"/>
     /// (one sentence) for an unreadable or unsuitable configured file outside Production.</summary>
-    public static TrustedLicenseKeys Load(IConfiguration configuration, IHostEnvironment environment, ILogger logger)
+    public static TrustedLicenseKeys Load(IConfiguration configuration, IHostEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(environment);
@@ -47,18 +49,13 @@ public sealed class TrustedLicenseKeys
             {
                 if (production)
                 {
-                    continue; // ignored in Production anyway; the warning below names the setting
+                    continue; // ignored in Production anyway; the server's start-up warning names the setting
                 }
 
                 throw new LicenseConfigurationException($"The license public key file \"{path}\" in {ConfigurationKey} cannot be used: {Sentence(e)}");
             }
 
             keys.Add(key);
-        }
-
-        if (production && keys.Any(k => !k.Trusted))
-        {
-            logger.LogWarning("{Setting} is ignored in Production: only the license keys embedded in this binary are trusted.", ConfigurationKey);
         }
 
         return new TrustedLicenseKeys(keys);
@@ -112,7 +109,7 @@ public sealed class TrustedLicenseKeys
         {
             using var stream = assembly.GetManifestResourceStream(name)!;
             using var reader = new StreamReader(stream);
-            yield return FromPem(reader.ReadToEnd(), "embedded", trusted: true);
+            yield return FromPem(reader.ReadToEnd(), EmbeddedSource, trusted: true);
         }
     }
 

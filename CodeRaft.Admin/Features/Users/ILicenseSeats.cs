@@ -1,3 +1,5 @@
+using CodeRaft.Admin.Infrastructure.Data;
+
 namespace CodeRaft.Admin.Features.Users;
 
 /// <summary>
@@ -17,6 +19,13 @@ public interface ILicenseSeats
     /// <summary>Why no seats can be granted when <see cref="GetSeatsAsync"/> answers null, as one sentence for the
     /// refusal (an expired license, a license that no longer verifies); null for the plain "no license" sentence.</summary>
     ValueTask<string?> GetUnavailableReasonAsync(Product product, CancellationToken cancellationToken = default) => ValueTask.FromResult<string?>(null);
+
+    /// <summary>
+    /// The seats again, INSIDE the caller's change (the audit chain's lock is held, <paramref name="db"/> is in its
+    /// transaction): from the product's license row as this transaction sees it, so a license replaced or removed a
+    /// moment ago — in any process — decides, not a cached answer. Must not write audit entries (the lock is held).
+    /// </summary>
+    ValueTask<int?> GetSeatsInChangeAsync(AdminDbContext db, Product product, CancellationToken cancellationToken = default) => GetSeatsAsync(product, cancellationToken);
 }
 
 /// <summary>The default until licensing exists: no license is installed, so no product seat can be granted.</summary>

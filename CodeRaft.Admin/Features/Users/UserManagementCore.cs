@@ -71,7 +71,8 @@ public sealed class UserManagementCore(
 
             foreach (var product in products)
             {
-                if (await SeatRefusalAsync(db, product, capacity[product], ct) is { } refusal)
+                var seats = await licenseSeats.GetSeatsInChangeAsync(db, product, ct);
+                if (await SeatRefusalAsync(db, product, capacity[product] with { Seats = seats }, ct) is { } refusal)
                 {
                     return Refuse(new InviteResult(UserOperationOutcome.Denied, refusal), UserOperation.Invite, actor, null, refusal, requested);
                 }
@@ -213,7 +214,6 @@ public sealed class UserManagementCore(
         }
 
         var capacity = await CapacityAsync(product, cancellationToken);
-        var seats = capacity.Seats;
         return await RunAsync(by, UserOperation.GrantProduct, userId, null, async (db, user, actor, ct) =>
         {
             var before = await ProductsOfAsync(db, user.Id, ct);
@@ -223,7 +223,8 @@ public sealed class UserManagementCore(
             }
 
             // Counted inside the lock: concurrent grants are serialized, so they can never exceed the seats.
-            if (await SeatRefusalAsync(db, product, capacity, ct) is { } refusal)
+            var seats = await licenseSeats.GetSeatsInChangeAsync(db, product, ct);
+            if (await SeatRefusalAsync(db, product, capacity with { Seats = seats }, ct) is { } refusal)
             {
                 return Refused(refusal, Details(("product", product.Id()), ("seats", seats)));
             }
@@ -362,6 +363,7 @@ public sealed class UserManagementCore(
         return new SeatCapacity(seats, seats is null ? await licenseSeats.GetUnavailableReasonAsync(product, cancellationToken) : null);
     }
 
+    /// <summary>Inside the lock: <paramref name="seats"/> holds the seats as the license row reads in this transaction.</summary>
     private static async Task<string?> SeatRefusalAsync(AdminDbContext db, Product product, SeatCapacity seats, CancellationToken ct)
     {
         if (seats.Seats is not { } capacity)

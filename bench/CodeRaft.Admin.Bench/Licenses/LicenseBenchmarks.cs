@@ -58,7 +58,7 @@ public class LicenseBenchmarks
     private static IEnumerable<TrustedLicenseKey> EmbeddedKeys()
     {
         var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build();
-        return TrustedLicenseKeys.Load(configuration, new ProductionEnvironment(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Keys;
+        return TrustedLicenseKeys.Load(configuration, new ProductionEnvironment()).Keys;
     }
 
     private sealed class ProductionEnvironment : Microsoft.Extensions.Hosting.IHostEnvironment

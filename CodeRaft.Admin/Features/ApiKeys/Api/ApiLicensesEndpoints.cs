@@ -34,7 +34,7 @@ public static class ApiLicensesEndpoints
         }
 
         return TypedResults.Ok(new ApiLicenses([.. all.Select(e => new ApiLicense(
-            e.Product.Id(), e.State, e.Plan, e.Features, new ApiSeats(e.Seats, used.GetValueOrDefault(e.Product)), e.ExpiresAt, e.LicenseId))],
+            e.Product.Id(), e.State, e.Plan, e.Features, new ApiSeats(e.Seats, used.GetValueOrDefault(e.Product)), e.ExpiresAt, e.LicenseId, e.DevelopmentLicense))],
             await entitlements.IsClockRolledBackAsync(cancellationToken)));
     }
 }
@@ -44,7 +44,10 @@ public static class ApiLicensesEndpoints
 public sealed record ApiLicenses(IReadOnlyList<ApiLicense> Products, bool ClockRolledBack);
 
 /// <param name="State">unlicensed, valid, expiring (within 30 days), grace (30 days after expiry) or expired.</param>
-public sealed record ApiLicense(string Product, string State, string? Plan, IReadOnlyList<string> Features, ApiSeats Seats, DateTimeOffset? ExpiresAt, string? LicenseId);
+/// <param name="DevelopmentLicense">Signed by a key from Licensing:TrustedPublicKeyFiles, which only a portal outside
+/// Production trusts; a product may refuse such entitlements.</param>
+public sealed record ApiLicense(string Product, string State, string? Plan, IReadOnlyList<string> Features, ApiSeats Seats, DateTimeOffset? ExpiresAt, string? LicenseId,
+    bool DevelopmentLicense);
 
 /// <param name="Total">The license's maxUsers (0 without a license).</param>
 /// <param name="Used">Users granted access to the product; more than <paramref name="Total"/> means over-allocated.</param>
