@@ -26,7 +26,16 @@ public class AdminAppFixture : WebApplicationFactory<Program>, IAsyncLifetime
         // Here, not in ConfigureWebHost: UseKestrel must be called before the factory initializes, and a factory
         // made by WithWebHostBuilder would ignore the port.
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        File.WriteAllText(_licensePublicKeyFile, LicenseVendorKey.ExportSubjectPublicKeyInfoPem());
     }
+
+    /// <summary>
+    /// The license vendor key this portal trusts (environment Development honours <c>Licensing:TrustedPublicKeyFiles</c>):
+    /// made at fixture start, never committed; tests sign licenses with it (CodeRaft.LicenseIssuer.LicenseKeyWriter).
+    /// </summary>
+    public RSA LicenseVendorKey { get; } = RSA.Create(2048);
+
+    private readonly string _licensePublicKeyFile = Path.Combine(Path.GetTempPath(), $"coderaft-e2e-license-{Guid.NewGuid():N}.pem");
 
     /// <summary>The portal's Storage:DataDirectory; deleted when the fixture is disposed.</summary>
     public string DataDirectory { get; }
@@ -136,16 +145,23 @@ public class AdminAppFixture : WebApplicationFactory<Program>, IAsyncLifetime
         // 20 sign-in forms a minute per address. The brake itself is tested in CodeRaft.Admin.Tests (SignInThrottlingTests).
         builder.UseSetting("Security:SignIn:PostsPerMinutePerAddress", "1000");
         builder.UseSetting("Security:StepUp:AttemptsPerMinutePerAddress", "1000"); // likewise (StepUpThrottleTests)
+        builder.UseSetting("Licensing:TrustedPublicKeyFiles:0", _licensePublicKeyFile);
     }
 
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        if (disposing)
+        {
+            LicenseVendorKey.Dispose();
+        }
+
         DeleteDataDirectory();
     }
 
     private void DeleteDataDirectory()
     {
+        File.Delete(_licensePublicKeyFile);
         // Pooled SQLite connections keep the database file open.
         SqliteConnection.ClearAllPools();
         if (Directory.Exists(DataDirectory))

@@ -19,5 +19,5 @@ public static class AdminRoutes
     ];
 
     /// <summary>Routes whose screen is built; every other route still shows the "Coming" placeholder.</summary>
-    public static IReadOnlySet<string> Built { get; } = new HashSet<string>(StringComparer.Ordinal) { Dashboard, "/users", "/api-keys", "/audit", "/settings/security", "/settings/network", "/settings/siem", "/account" };
+    public static IReadOnlySet<string> Built { get; } = new HashSet<string>(StringComparer.Ordinal) { Dashboard, "/users", "/api-keys", "/audit", "/settings/security", "/settings/network", "/settings/siem", "/settings/licenses", "/account" };
 }

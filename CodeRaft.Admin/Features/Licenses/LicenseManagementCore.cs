@@ -195,6 +195,28 @@ public sealed class LicenseManagementCore(
         return (await db.Licenses.AsNoTracking().ToListAsync(cancellationToken)).OrderByDescending(l => l.InstalledAt).ThenByDescending(l => l.Id).ToList();
     }
 
+    /// <summary>Users granted each product now (seats in use), for the console's product cards.</summary>
+    public async Task<IReadOnlyDictionary<Product, int>> SeatsInUseAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var seats = new Dictionary<Product, int>();
+        foreach (var product in Products.All)
+        {
+            seats[product] = await db.ProductAccess.CountAsync(a => a.Product == product, cancellationToken);
+        }
+
+        return seats;
+    }
+
+    /// <summary>Display names for the history's installed/removed-by ids (user ids; anything else, e.g. the CLI, as is).</summary>
+    public async Task<IReadOnlyDictionary<string, string>> ActorNamesAsync(IEnumerable<string?> ids, CancellationToken cancellationToken = default)
+    {
+        var userIds = ids.Select(id => Guid.TryParse(id, out var g) ? g : (Guid?)null).OfType<Guid>().Distinct().ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var users = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id)).Select(u => new { u.Id, u.DisplayName, u.Email }).ToListAsync(cancellationToken);
+        return users.ToDictionary(u => u.Id.ToString(), u => string.IsNullOrEmpty(u.DisplayName) ? u.Email ?? u.Id.ToString() : u.DisplayName, StringComparer.OrdinalIgnoreCase);
+    }
+
     public async Task<bool> MayManageAsync(UserOperator by, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(by);

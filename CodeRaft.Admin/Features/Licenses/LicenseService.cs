@@ -41,6 +41,19 @@ public sealed class LicenseService(LicenseManagementCore core, LicenseCatalog ca
         return await core.HistoryAsync(cancellationToken);
     }
 
+    /// <summary>Users granted each product now. Throws <see cref="UnauthorizedAccessException"/> like <see cref="OverviewAsync"/>.</summary>
+    public async Task<IReadOnlyDictionary<Product, int>> SeatsInUseAsync(CancellationToken cancellationToken = default)
+    {
+        await DemandReadAsync(cancellationToken);
+        return await core.SeatsInUseAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>> ActorNamesAsync(IEnumerable<string?> ids, CancellationToken cancellationToken = default)
+    {
+        await DemandReadAsync(cancellationToken);
+        return await core.ActorNamesAsync(ids, cancellationToken);
+    }
+
     private async Task<UserOperator> CurrentAsync() =>
         await stepUp.CurrentUserIdAsync() is { } userId ? UserOperator.ConsoleUser(userId) : throw new UnauthorizedAccessException("Sign in first.");
 
