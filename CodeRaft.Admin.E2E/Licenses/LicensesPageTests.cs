@@ -92,7 +92,7 @@ public sealed class LicensesPageTests(AdminAppFixture app, BrowserFixture browse
         // The audit log: the install (target: its license id) and, after it, the refusal with its reason; never the key.
         await using (var db = await Contexts.CreateDbContextAsync())
         {
-            var entries = await db.AuditEntries.AsNoTracking().Where(e => e.Category == "license").OrderBy(e => e.Sequence).ToListAsync();
+            var entries = await db.AuditEntries.AsNoTracking().Where(e => e.Category == CodeRaft.Admin.Features.Licenses.LicenseManagementCore.Category).OrderBy(e => e.Sequence).ToListAsync();
             var installed = Assert.Single(entries, e => e.Action == "license.installed" && e.TargetId == payload.LicenseId.ToString());
             Assert.Equal("success", installed.Outcome);
             var rejected = entries.Last(e => e.Action == "license.rejected");

@@ -55,6 +55,7 @@ public sealed class LicensesPageTests : AdminBunitContext, IAsyncLifetime
         Assert.Equal("3 of 10 seats used, 7 available", seats.TextContent.Trim());
         Assert.Equal(["conditional-access", "privileged-identity"], card.QuerySelectorAll("[data-feature]").Select(e => e.GetAttribute("data-feature")));
         Assert.Matches("^[0-9a-f]{16}$", card.QuerySelector("[data-field=fingerprint]")!.TextContent.Trim());
+        Assert.Contains("Development license", card.QuerySelector("[data-field=development-license]")!.TextContent, StringComparison.Ordinal); // a test key from Licensing:TrustedPublicKeyFiles
         Assert.Equal(now.AddDays(365).AddDays(-1).UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
             card.QuerySelector("[data-field=expires]")!.TextContent.Trim());
 

@@ -89,7 +89,7 @@ internal sealed class LicensesPageWorld : IAsyncDisposable
         return await db.Licenses.AsNoTracking().ToListAsync();
     }
 
-    /// <summary>The "license" entries, oldest first.</summary>
+    /// <summary>The "licenses" entries, oldest first.</summary>
     public async Task<List<AuditEntry>> LicenseAuditAsync()
     {
         await using var db = await Store.Contexts.CreateDbContextAsync();
