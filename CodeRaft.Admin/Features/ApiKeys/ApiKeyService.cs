@@ -25,11 +25,11 @@ public sealed class ApiKeyService(ApiKeyManagementCore core, StepUpService stepU
 
     /// <summary>Creates a key. On success <see cref="ApiKeyCreateResult.Created"/> holds the key: show it once, then drop it.</summary>
     public async Task<ApiKeyCreateResult> CreateAsync(StepUpTicket? ticket, ApiKeyInput input, CancellationToken cancellationToken = default) =>
-        await core.CreateAsync(await DemandAsync(ticket, CreateOperation, cancellationToken), input, cancellationToken);
+        await core.CreateAsync(await stepUp.DemandOperatorAsync(ticket, CreateOperation, cancellationToken), input, cancellationToken);
 
     /// <summary>Revokes a key: the API refuses it from the next request on. Revoking a revoked key changes nothing.</summary>
     public async Task<ApiKeyResult> RevokeAsync(StepUpTicket? ticket, Guid id, CancellationToken cancellationToken = default) =>
-        await core.RevokeAsync(await DemandAsync(ticket, RevokeOperation, cancellationToken), id, cancellationToken);
+        await core.RevokeAsync(await stepUp.DemandOperatorAsync(ticket, RevokeOperation, cancellationToken), id, cancellationToken);
 
     /// <summary>Whether the signed-in user may manage API keys now (role and status from the store).</summary>
     public async Task<bool> MayManageAsync(CancellationToken cancellationToken = default) =>
@@ -55,15 +55,5 @@ public sealed class ApiKeyService(ApiKeyManagementCore core, StepUpService stepU
         {
             throw new UnauthorizedAccessException("Only Owners and Administrators can see API keys.");
         }
-    }
-
-    /// <summary>Step-up first (throws <see cref="StepUpRequiredException"/>, audited), then the circuit's user as the operator.</summary>
-    private async Task<UserOperator> DemandAsync(StepUpTicket? ticket, string operation, CancellationToken cancellationToken)
-    {
-        var before = await stepUp.CurrentUserIdAsync();
-        await stepUp.DemandAsync(ticket, operation, cancellationToken);
-        // The demand held for the user of that moment; act as that same user or not at all.
-        var after = await stepUp.CurrentUserIdAsync();
-        return before is { } userId && after == userId ? UserOperator.ConsoleUser(userId) : throw new StepUpRequiredException(operation);
     }
 }

@@ -20,10 +20,10 @@ public sealed class LicenseService(LicenseManagementCore core, LicenseCatalog ca
         await core.PreviewAsync(await CurrentAsync(), key, cancellationToken);
 
     public async Task<LicenseResult> InstallAsync(StepUpTicket? ticket, string? key, CancellationToken cancellationToken = default) =>
-        await core.InstallAsync(await DemandAsync(ticket, InstallOperation, cancellationToken), key, cancellationToken);
+        await core.InstallAsync(await stepUp.DemandOperatorAsync(ticket, InstallOperation, cancellationToken), key, cancellationToken);
 
     public async Task<LicenseResult> RemoveAsync(StepUpTicket? ticket, Product product, CancellationToken cancellationToken = default) =>
-        await core.RemoveAsync(await DemandAsync(ticket, RemoveOperation, cancellationToken), product, cancellationToken);
+        await core.RemoveAsync(await stepUp.DemandOperatorAsync(ticket, RemoveOperation, cancellationToken), product, cancellationToken);
 
     public async Task<bool> MayManageAsync(CancellationToken cancellationToken = default) =>
         await stepUp.CurrentUserIdAsync() is { } userId && await core.MayManageAsync(UserOperator.ConsoleUser(userId), cancellationToken);
@@ -63,13 +63,5 @@ public sealed class LicenseService(LicenseManagementCore core, LicenseCatalog ca
         {
             throw new UnauthorizedAccessException("Only Owners can manage licenses.");
         }
-    }
-
-    private async Task<UserOperator> DemandAsync(StepUpTicket? ticket, string operation, CancellationToken cancellationToken)
-    {
-        var before = await stepUp.CurrentUserIdAsync();
-        await stepUp.DemandAsync(ticket, operation, cancellationToken);
-        var after = await stepUp.CurrentUserIdAsync();
-        return before is { } userId && after == userId ? UserOperator.ConsoleUser(userId) : throw new StepUpRequiredException(operation);
     }
 }

@@ -27,38 +27,38 @@ public sealed class UserManagementService(UserManagementCore core, StepUpService
     /// (the dialog can run <see cref="InviteUserInputValidator"/> itself, with <c>ValidateAsync</c>).
     /// </summary>
     public async Task<InviteResult> InviteAsync(StepUpTicket? ticket, InviteUserInput input, CancellationToken cancellationToken = default) =>
-        await core.InviteAsync(await DemandAsync(ticket, UserOperation.Invite, cancellationToken), input, cancellationToken);
+        await core.InviteAsync(await stepUp.DemandOperatorAsync(ticket, UserOperation.Invite.StepUpName(), cancellationToken), input, cancellationToken);
 
     /// <summary>Gives the user another role. Only Owners give or take the Owner role; never your own role; never the last active Owner's.</summary>
     public async Task<UserOperationResult> ChangeRoleAsync(StepUpTicket? ticket, Guid userId, AdminRole role, CancellationToken cancellationToken = default) =>
-        await core.ChangeRoleAsync(await DemandAsync(ticket, UserOperation.ChangeRole, cancellationToken), userId, role, cancellationToken);
+        await core.ChangeRoleAsync(await stepUp.DemandOperatorAsync(ticket, UserOperation.ChangeRole.StepUpName(), cancellationToken), userId, role, cancellationToken);
 
     /// <summary>Disables the account; its open sessions end at once. Not yourself; not the last active Owner.</summary>
     public async Task<UserOperationResult> DisableAsync(StepUpTicket? ticket, Guid userId, CancellationToken cancellationToken = default) =>
-        await core.DisableAsync(await DemandAsync(ticket, UserOperation.Disable, cancellationToken), userId, cancellationToken);
+        await core.DisableAsync(await stepUp.DemandOperatorAsync(ticket, UserOperation.Disable.StepUpName(), cancellationToken), userId, cancellationToken);
 
     /// <summary>Enables a disabled account (back to Active, or Invited if the invitation was never completed).</summary>
     public async Task<UserOperationResult> EnableAsync(StepUpTicket? ticket, Guid userId, CancellationToken cancellationToken = default) =>
-        await core.EnableAsync(await DemandAsync(ticket, UserOperation.Enable, cancellationToken), userId, cancellationToken);
+        await core.EnableAsync(await stepUp.DemandOperatorAsync(ticket, UserOperation.Enable.StepUpName(), cancellationToken), userId, cancellationToken);
 
     /// <summary>
     /// Resets two-factor authentication (lost device): key and recovery codes are forgotten and the user enrolls again at
     /// the next sign-in; their sessions end. <paramref name="reason"/> (optional, at most 500 characters) is audited.
     /// </summary>
     public async Task<UserOperationResult> ResetMfaAsync(StepUpTicket? ticket, Guid userId, string? reason = null, CancellationToken cancellationToken = default) =>
-        await core.ResetMfaAsync(await DemandAsync(ticket, UserOperation.ResetMfa, cancellationToken), userId, reason, cancellationToken);
+        await core.ResetMfaAsync(await stepUp.DemandOperatorAsync(ticket, UserOperation.ResetMfa.StepUpName(), cancellationToken), userId, reason, cancellationToken);
 
     /// <summary>Removes the user and frees their seats; the audit log keeps their history. Not yourself; not the last active Owner.</summary>
     public async Task<UserOperationResult> RemoveAsync(StepUpTicket? ticket, Guid userId, CancellationToken cancellationToken = default) =>
-        await core.RemoveAsync(await DemandAsync(ticket, UserOperation.Remove, cancellationToken), userId, cancellationToken);
+        await core.RemoveAsync(await stepUp.DemandOperatorAsync(ticket, UserOperation.Remove.StepUpName(), cancellationToken), userId, cancellationToken);
 
     /// <summary>Grants access to a product: takes one seat, refused when no license is installed or all seats are in use.</summary>
     public async Task<UserOperationResult> GrantProductAsync(StepUpTicket? ticket, Guid userId, Product product, CancellationToken cancellationToken = default) =>
-        await core.GrantProductAsync(await DemandAsync(ticket, UserOperation.GrantProduct, cancellationToken), userId, product, cancellationToken);
+        await core.GrantProductAsync(await stepUp.DemandOperatorAsync(ticket, UserOperation.GrantProduct.StepUpName(), cancellationToken), userId, product, cancellationToken);
 
     /// <summary>Revokes access to a product and frees its seat.</summary>
     public async Task<UserOperationResult> RevokeProductAsync(StepUpTicket? ticket, Guid userId, Product product, CancellationToken cancellationToken = default) =>
-        await core.RevokeProductAsync(await DemandAsync(ticket, UserOperation.RevokeProduct, cancellationToken), userId, product, cancellationToken);
+        await core.RevokeProductAsync(await stepUp.DemandOperatorAsync(ticket, UserOperation.RevokeProduct.StepUpName(), cancellationToken), userId, product, cancellationToken);
 
     /// <summary>
     /// What the signed-in user may attempt on <paramref name="targetUserId"/> (null: which roles they may invite with),
@@ -68,14 +68,4 @@ public sealed class UserManagementService(UserManagementCore core, StepUpService
         await stepUp.CurrentUserIdAsync() is { } userId
             ? await core.GetPermissionsAsync(UserOperator.ConsoleUser(userId), targetUserId, cancellationToken)
             : UserPermissionSet.None;
-
-    /// <summary>Step-up first (throws <see cref="StepUpRequiredException"/>, audited), then the circuit's user as the operator.</summary>
-    private async Task<UserOperator> DemandAsync(StepUpTicket? ticket, UserOperation operation, CancellationToken cancellationToken)
-    {
-        var before = await stepUp.CurrentUserIdAsync();
-        await stepUp.DemandAsync(ticket, operation.StepUpName(), cancellationToken);
-        // The demand held for the user of that moment; act as that same user or not at all.
-        var after = await stepUp.CurrentUserIdAsync();
-        return before is { } userId && after == userId ? UserOperator.ConsoleUser(userId) : throw new StepUpRequiredException(operation.StepUpName());
-    }
 }

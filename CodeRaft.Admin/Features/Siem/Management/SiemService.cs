@@ -23,19 +23,19 @@ public sealed class SiemService(SiemManagementCore core, StepUpService stepUp)
     public const string ReplayOperation = "siem.replay";
 
     public async Task<SiemResult> AddAsync(StepUpTicket? ticket, SiemTargetInput input, CancellationToken cancellationToken = default) =>
-        await core.AddAsync(await DemandAsync(ticket, AddOperation, cancellationToken), input, cancellationToken);
+        await core.AddAsync(await stepUp.DemandOperatorAsync(ticket, AddOperation, cancellationToken), input, cancellationToken);
 
     public async Task<SiemResult> UpdateAsync(StepUpTicket? ticket, Guid id, SiemTargetInput input, CancellationToken cancellationToken = default) =>
-        await core.UpdateAsync(await DemandAsync(ticket, EditOperation, cancellationToken), id, input, cancellationToken);
+        await core.UpdateAsync(await stepUp.DemandOperatorAsync(ticket, EditOperation, cancellationToken), id, input, cancellationToken);
 
     public async Task<SiemResult> RemoveAsync(StepUpTicket? ticket, Guid id, CancellationToken cancellationToken = default) =>
-        await core.RemoveAsync(await DemandAsync(ticket, RemoveOperation, cancellationToken), id, cancellationToken);
+        await core.RemoveAsync(await stepUp.DemandOperatorAsync(ticket, RemoveOperation, cancellationToken), id, cancellationToken);
 
     public async Task<SiemResult> SetEnabledAsync(StepUpTicket? ticket, Guid id, bool enabled, CancellationToken cancellationToken = default) =>
-        await core.SetEnabledAsync(await DemandAsync(ticket, ToggleOperation, cancellationToken), id, enabled, cancellationToken);
+        await core.SetEnabledAsync(await stepUp.DemandOperatorAsync(ticket, ToggleOperation, cancellationToken), id, enabled, cancellationToken);
 
     public async Task<SiemResult> ReplayAsync(StepUpTicket? ticket, Guid id, long fromSequence, CancellationToken cancellationToken = default) =>
-        await core.ReplayAsync(await DemandAsync(ticket, ReplayOperation, cancellationToken), id, fromSequence, cancellationToken);
+        await core.ReplayAsync(await stepUp.DemandOperatorAsync(ticket, ReplayOperation, cancellationToken), id, fromSequence, cancellationToken);
 
     public async Task<bool> MayManageAsync(CancellationToken cancellationToken = default) =>
         await stepUp.CurrentUserIdAsync() is { } userId && await core.MayManageAsync(UserOperator.ConsoleUser(userId), cancellationToken);
@@ -73,13 +73,5 @@ public sealed class SiemService(SiemManagementCore core, StepUpService stepUp)
         {
             throw new UnauthorizedAccessException("Only Owners and Administrators can manage SIEM targets.");
         }
-    }
-
-    private async Task<UserOperator> DemandAsync(StepUpTicket? ticket, string operation, CancellationToken cancellationToken)
-    {
-        var before = await stepUp.CurrentUserIdAsync();
-        await stepUp.DemandAsync(ticket, operation, cancellationToken);
-        var after = await stepUp.CurrentUserIdAsync();
-        return before is { } userId && after == userId ? UserOperator.ConsoleUser(userId) : throw new StepUpRequiredException(operation);
     }
 }
