@@ -120,6 +120,21 @@ public sealed class LicenseCommandsTests : IDisposable
         Assert.False(File.Exists(Path.Combine(DataDirectory, "coderaft-admin.db")));
     }
 
+    [Fact]
+    public async Task Verify_NamedPipe_ExitsTwoWithOneSentenceInsteadOfWaitingForever()
+    {
+        var fifo = _work.Combine("license.fifo");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
+        {
+            await mkfifo.WaitForExitAsync();
+        }
+
+        var result = await RunAsync("license", "verify", fifo);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("could not be read within 10 seconds", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("not-utf8", "INVALID: The license file is not text: it contains bytes that are not UTF-8.")]
     [InlineData("1mb", "INVALID: The license file is 1,000,000 bytes long")]
@@ -187,7 +202,7 @@ public sealed class LicenseCommandsTests : IDisposable
         var lines = list.StandardOutput.TrimEnd().Split('\n');
         Assert.Equal(["PRODUCT", "STATE", "ORGANIZATION"], lines[0].Split("  ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[..3]);
         var entraguard = lines.Single(l => l.StartsWith("entraguard", StringComparison.Ordinal));
-        Assert.Equal(["entraguard", "valid", "Test Org (org-test)", "standard", "3/10", payload.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), payload.LicenseId.ToString()],
+        Assert.Equal(["entraguard", "valid (development)", "Test Org (org-test)", "standard", "3/10", payload.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), payload.LicenseId.ToString()],
             entraguard.Split("  ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         Assert.Contains(lines, l => l.StartsWith("ravenscan", StringComparison.Ordinal) && l.Contains("unlicensed", StringComparison.Ordinal));
 

@@ -82,6 +82,13 @@ public static class CliApp
             await error.WriteLineAsync("Cancelled.");
             return AdminStartupException.CheckFailed;
         }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException or TimeoutException or IOException)
+        {
+            // The store (or the disk) failed mid-command, e.g. SQLite busy beyond its timeout or PostgreSQL gone: one
+            // sentence, no stack trace. Every change runs in one transaction with its audit entry: never half-written.
+            await error.WriteLineAsync($"The command could not finish because the store could not be used: {Sentence(ex.GetBaseException().Message)} A change commits together with its audit entry or not at all.");
+            return AdminStartupException.ConfigurationError;
+        }
     }
 
     private static string Sentence(string message)

@@ -156,7 +156,7 @@ internal static class LicenseCommands
         var (services, lifetime) = await start(cancellationToken);
         await using (lifetime)
         {
-            var result = await services.GetRequiredService<LicenseManagementCore>().RemoveAsync(UserOperator.HostCli, product, cancellationToken);
+            var result = await services.GetRequiredService<LicenseManagementCore>().RemoveAsync(UserOperator.HostCli, product, cancellationToken: cancellationToken);
             switch (result.Outcome)
             {
                 case LicenseOutcome.Denied:
@@ -181,11 +181,16 @@ internal static class LicenseCommands
             $"State: {preview.StateAtInstall}; expires {license.ExpiresAt.UtcDateTime:yyyy-MM-dd}, grace period until {license.GraceEndsAt.UtcDateTime:yyyy-MM-dd}.");
         yield return preview.OverAllocated
             ? string.Create(CultureInfo.InvariantCulture,
-                $"Seats: {license.MaxUsers}, {preview.SeatsInUse} in use: over-allocated, so no new grants until {preview.SeatsInUse - license.MaxUsers} users lose access (nobody loses it automatically).")
+                $"Seats: {license.MaxUsers}, {preview.SeatsInUse} in use: over-allocated, so no new grants until {preview.SeatsInUse - license.MaxUsers + 1} users lose access (nobody loses it automatically).")
             : string.Create(CultureInfo.InvariantCulture, $"Seats: {license.MaxUsers}, {preview.SeatsInUse} in use.");
         if (preview.FeaturesNotGranted.Count > 0)
         {
             yield return $"Not granted (enterprise plan only): {string.Join(", ", preview.FeaturesNotGranted)}.";
+        }
+
+        if (license.SignedByConfiguredKey)
+        {
+            yield return $"Development license: signed by a key from {TrustedLicenseKeys.ConfigurationKey}, not by a key embedded in the portal; a Production portal refuses it.";
         }
 
         if (preview.AlreadyInstalled)
@@ -205,8 +210,9 @@ internal static class LicenseCommands
         return
         [
             product.Product.Id(),
-            product.Invalid is not null ? "not valid" : product.State,
-            row is null ? "" : $"{UsersCommands.Printable(row.OrganizationName)} ({UsersCommands.Printable(row.OrganizationId)})",
+            product.Invalid is not null ? "not valid" : license?.SignedByConfiguredKey == true ? $"{product.State} (development)" : product.State,
+            // From the verified key when there is one: the row's readable copy is not what counts.
+            row is null ? "" : $"{UsersCommands.Printable(license?.OrganizationName ?? row.OrganizationName)} ({UsersCommands.Printable(license?.OrganizationId ?? row.OrganizationId)})",
             license?.PlanText ?? "",
             string.Create(CultureInfo.InvariantCulture, $"{seatsInUse}/{(license is null ? "-" : license.MaxUsers.ToString(CultureInfo.InvariantCulture))}"),
             license is null ? "" : license.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
@@ -231,6 +237,21 @@ internal static class LicenseCommands
 
     /// <summary>Reads at most <see cref="MaxFileBytes"/>; a missing, unreadable or huge file is a usage error (exit 2).</summary>
     internal static async Task<byte[]> ReadFileAsync(string? path, CancellationToken cancellationToken)
+    {
+        // A named pipe blocks in open(2) until someone writes to it: bound the whole read, then give up with a sentence.
+        try
+        {
+            return await Task.Run(() => ReadBoundedAsync(path, cancellationToken), cancellationToken).WaitAsync(FileReadTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new CliUsageException($"The license file {UsersCommands.Printable(path ?? "")} could not be read within {FileReadTimeout.TotalSeconds:N0} seconds (is it a pipe or a device?).");
+        }
+    }
+
+    private static readonly TimeSpan FileReadTimeout = TimeSpan.FromSeconds(10);
+
+    private static async Task<byte[]> ReadBoundedAsync(string? path, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(path))
         {

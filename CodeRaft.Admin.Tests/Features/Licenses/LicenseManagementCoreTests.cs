@@ -263,4 +263,18 @@ public sealed class LicenseManagementCoreTests : IAsyncLifetime
         Assert.True(entitlement.DevelopmentLicense);
         Assert.True((await _world.Catalog.GetAsync()).For(Product.EntraGuard).License!.SignedByConfiguredKey);
     }
+
+    [Fact]
+    public async Task RemoveAsync_LicenseReplacedSinceTheOwnerLooked_NothingRemoved()
+    {
+        await _world.InstallAsync(Issue(maxUsers: 5));
+        var seen = (await _world.RowsAsync())[0].LicenseId;
+        await _world.InstallAsync(Issue(maxUsers: 50)); // another tab, or the CLI
+
+        var result = await _world.Core.RemoveAsync(UserOperator.HostCli, Product.EntraGuard, seen);
+
+        Assert.Equal(LicenseOutcome.NotFound, result.Outcome);
+        Assert.Equal(50, await _world.Catalog.GetSeatsAsync(Product.EntraGuard));
+        Assert.DoesNotContain(await _world.LicenseAuditAsync(), e => e.Action == "license.removed");
+    }
 }

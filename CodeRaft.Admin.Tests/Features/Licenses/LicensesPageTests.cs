@@ -236,6 +236,22 @@ public sealed class LicensesPageTests : AdminBunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Upload_FileWithByteOrderMark_ShowsThePreview()
+    {
+        // Notepad writes UTF-8 with a BOM: the page goes through the verifier's file rules, which ignore it.
+        await SignInAsAsync(AdminRole.Owner);
+        var payload = TestLicenses.Payload("ravenscan", maxUsers: 4);
+        var (_, page) = RenderPage();
+        page.WaitForElement("#license-key");
+
+        await page.InvokeAsync(() => page.FindComponent<InputFile>().UploadFiles(
+            InputFileContent.CreateFromBinary([0xEF, 0xBB, 0xBF, .. Encoding.ASCII.GetBytes(TestLicenses.Vendor.Issue(payload) + "\r\n")], "notepad.lic")));
+
+        page.WaitForAssertion(() => Assert.Equal(payload.LicenseId.ToString(), page.Find("#license-preview").GetAttribute("data-license-id")));
+        Assert.NotNull(page.Find("#license-preview-development")); // the test vendor's key is a configured one
+    }
+
+    [Fact]
     public async Task Upload_NotUtf8_ShowsWhyAndAuditsTheRejection()
     {
         await SignInAsAsync(AdminRole.Owner);
@@ -248,7 +264,9 @@ public sealed class LicensesPageTests : AdminBunitContext, IAsyncLifetime
         page.WaitForAssertion(() => Assert.Equal("The license file is not text: it contains bytes that are not UTF-8.", page.Find("#license-rejection").TextContent.Trim()));
         Assert.Empty(page.FindAll("#license-preview"));
         Assert.Empty(await World.LicensesAsync());
-        Assert.Equal("license.rejected", Assert.Single(await World.LicenseAuditAsync()).Action);
+        var rejected = Assert.Single(await World.LicenseAuditAsync());
+        Assert.Equal("license.rejected", rejected.Action);
+        Assert.Contains("not UTF-8", rejected.Details, StringComparison.Ordinal); // the audit gives the reason the Owner saw
     }
 
     [Fact]

@@ -151,7 +151,7 @@ public sealed class LicenseCatalog(IDbContextFactory<AdminDbContext> contexts, L
                 Outcome = AuditVocabulary.Failure,
                 TargetType = LicenseManagementCore.TargetType,
                 TargetId = row.LicenseId.ToString(),
-                Details = AuditDetails.Of(("reason", invalid.Code), ("message", invalid.Message), ("licenseId", row.LicenseId.ToString()),
+                Details = AuditDetails.Of(("reason", invalid.Code), ("message", Users.StoredOperator.AuditText(invalid.Message)), ("licenseId", row.LicenseId.ToString()),
                     ("product", row.Product), ("source", "installed license")),
             }, cancellationToken);
         }

@@ -156,7 +156,9 @@ public sealed class LicenseManagementCore(
     }
 
     /// <summary>Removes the product's installed license (kept in the history). Users keep their access; no new grants.</summary>
-    public async Task<LicenseResult> RemoveAsync(UserOperator by, Product product, CancellationToken cancellationToken = default)
+    /// <param name="expectedLicenseId">The license the operator saw (the console passes it): if another one is installed
+    /// by now — replaced in another tab or by the CLI — nothing is removed.</param>
+    public async Task<LicenseResult> RemoveAsync(UserOperator by, Product product, Guid? expectedLicenseId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(by);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -172,6 +174,11 @@ public sealed class LicenseManagementCore(
             if (row is null)
             {
                 return (new LicenseResult(LicenseOutcome.NotFound, $"No {product.DisplayName()} license is installed."), []);
+            }
+
+            if (expectedLicenseId is { } expected && row.LicenseId != expected)
+            {
+                return (new LicenseResult(LicenseOutcome.NotFound, $"The {product.DisplayName()} license was replaced since you looked; nothing was removed. Check the page again."), []);
             }
 
             row.RemovedAt = time.GetUtcNow().UtcDateTime;
@@ -235,7 +242,8 @@ public sealed class LicenseManagementCore(
         if (decoding.License is not { } license)
         {
             var rejection = decoding.Rejection!;
-            var details = AuditDetails.Of(("reason", rejection.Code), ("message", rejection.Message),
+            // The message may quote the payload's organization name: cleaned like every name the audit log carries.
+            var details = AuditDetails.Of(("reason", rejection.Code), ("message", StoredOperator.AuditText(rejection.Message)),
                 ("licenseId", decoding.ClaimedLicenseId?.ToString()), ("product", decoding.ClaimedProduct));
             return (new LicenseCheckResult(null, rejection) { Decoding = decoding },
                 Event("license.rejected", actor, AuditVocabulary.Failure, decoding.ClaimedLicenseId?.ToString() ?? "", details));

@@ -19,11 +19,16 @@ public sealed class LicenseService(LicenseManagementCore core, LicenseCatalog ca
     public async Task<LicenseCheckResult> PreviewAsync(string? key, CancellationToken cancellationToken = default) =>
         await core.PreviewAsync(await CurrentAsync(), key, cancellationToken);
 
+    /// <summary>An uploaded license file: the verifier's file rules (strict UTF-8, BOM ignored, size) apply.</summary>
+    public async Task<LicenseCheckResult> PreviewFileAsync(ReadOnlyMemory<byte> file, CancellationToken cancellationToken = default) =>
+        await core.PreviewFileAsync(await CurrentAsync(), file, cancellationToken);
+
     public async Task<LicenseResult> InstallAsync(StepUpTicket? ticket, string? key, CancellationToken cancellationToken = default) =>
         await core.InstallAsync(await stepUp.DemandOperatorAsync(ticket, InstallOperation, cancellationToken), key, cancellationToken);
 
-    public async Task<LicenseResult> RemoveAsync(StepUpTicket? ticket, Product product, CancellationToken cancellationToken = default) =>
-        await core.RemoveAsync(await stepUp.DemandOperatorAsync(ticket, RemoveOperation, cancellationToken), product, cancellationToken);
+    /// <param name="expectedLicenseId">The license shown to the Owner; a different one installed by now is not removed.</param>
+    public async Task<LicenseResult> RemoveAsync(StepUpTicket? ticket, Product product, Guid? expectedLicenseId, CancellationToken cancellationToken = default) =>
+        await core.RemoveAsync(await stepUp.DemandOperatorAsync(ticket, RemoveOperation, cancellationToken), product, expectedLicenseId, cancellationToken);
 
     public async Task<bool> MayManageAsync(CancellationToken cancellationToken = default) =>
         await stepUp.CurrentUserIdAsync() is { } userId && await core.MayManageAsync(UserOperator.ConsoleUser(userId), cancellationToken);
