@@ -102,6 +102,12 @@ public sealed class LicensesPageTests(AdminAppFixture app, BrowserFixture browse
             Assert.All(entries, e => Assert.DoesNotContain(parts[2], e.Details, StringComparison.Ordinal));
         }
 
+        // The dashboard's license tile shows the seats too, and links here.
+        await session.Page.GotoAsync("");
+        await new ShellPage(session.Page).WaitForInteractiveAsync();
+        await Expect(session.Page.Locator($"#dashboard-licenses [data-product={Product}]")).ToContainTextAsync("3 of 5 seats used");
+        await Expect(session.Page.Locator("#dashboard-licenses-link")).ToHaveAttributeAsync("href", "settings/licenses");
+
         AuditLogTests.AssertNothingFailed(session);
     }
 

@@ -7,6 +7,7 @@ using CodeRaft.Admin.Tests.Security.StepUp;
 using CodeRaft.Admin.Tests.TestSupport;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
+using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 
 namespace CodeRaft.Admin.Tests.Features.Licenses;
@@ -280,6 +281,25 @@ public sealed class LicensesPageTests : AdminBunitContext, IAsyncLifetime
 
         page.WaitForAssertion(() => Assert.Contains("a license file is at most 65,536 bytes", page.Find("#license-rejection").TextContent, StringComparison.Ordinal));
         Assert.Empty(await World.LicensesAsync());
+    }
+
+    [Fact]
+    public async Task SeatsTile_Viewer_SeesStateSeatsAndExpiryButNoLicenseData()
+    {
+        await SignInAsAsync(AdminRole.Viewer);
+        await World.GrantAsync(Product.EntraGuard, 3);
+        var payload = TestLicenses.Payload("entraguard", maxUsers: 10);
+        await World.InstallAsync(TestLicenses.Vendor.Issue(payload));
+
+        var tile = Render<LicenseSeatsTile>(p => p.Add(t => t.Licenses, Services.GetRequiredService<LicenseService>()));
+
+        tile.WaitForElement("#dashboard-licenses");
+        var entraguard = tile.Find("#dashboard-licenses [data-product=entraguard]");
+        Assert.Equal(("valid", "3", "10"), (entraguard.GetAttribute("data-state"), entraguard.GetAttribute("data-used"), entraguard.GetAttribute("data-seats")));
+        Assert.Contains("3 of 10 seats used", entraguard.TextContent, StringComparison.Ordinal);
+        Assert.Equal("unlicensed", tile.Find("#dashboard-licenses [data-product=ravenscan]").GetAttribute("data-state"));
+        Assert.DoesNotContain(payload.LicenseId.ToString(), tile.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestLicenses.OrganizationName, tile.Markup, StringComparison.Ordinal);
     }
 
     /// <summary>Seeds a user of <paramref name="role"/> and makes them this circuit's user.</summary>

@@ -59,6 +59,17 @@ public sealed class LicenseService(LicenseManagementCore core, LicenseCatalog ca
         return await core.ActorNamesAsync(ids, cancellationToken);
     }
 
+    /// <summary>
+    /// For the dashboard, any signed-in role (PRODUCT.md: the dashboard shows license seats and expiry): each product's
+    /// state, seats used and available, and expiry — no organization, license id or key.
+    /// </summary>
+    public async Task<LicenseSeatsOverview> SeatsOverviewAsync(CancellationToken cancellationToken = default)
+    {
+        await CurrentAsync();
+        var snapshot = await catalog.GetAsync(cancellationToken);
+        return new LicenseSeatsOverview(snapshot, await core.SeatsInUseAsync(cancellationToken));
+    }
+
     private async Task<UserOperator> CurrentAsync() =>
         await stepUp.CurrentUserIdAsync() is { } userId ? UserOperator.ConsoleUser(userId) : throw new UnauthorizedAccessException("Sign in first.");
 
@@ -70,3 +81,6 @@ public sealed class LicenseService(LicenseManagementCore core, LicenseCatalog ca
         }
     }
 }
+
+/// <summary>The licenses' states and the seats in use per product (the dashboard tile).</summary>
+public sealed record LicenseSeatsOverview(LicenseSnapshot Snapshot, IReadOnlyDictionary<Product, int> SeatsInUse);
