@@ -38,6 +38,8 @@ public sealed class LicenseBannerTests : AdminBunitContext, IAsyncLifetime
         var now = World.Time.GetUtcNow();
         var key = TestLicenses.Vendor.Issue("entraguard", expiresAt: now.AddDays(12).AddHours(-2));
         await World.InstallAsync(key);
+        Authorization.SetAuthorized("owner@example.test");
+        Authorization.SetRoles(nameof(AdminRole.Owner));
 
         var banner = Render<LicenseBanner>();
 
@@ -46,6 +48,20 @@ public sealed class LicenseBannerTests : AdminBunitContext, IAsyncLifetime
         Assert.Contains($"The EntraGuard license expires in 12 days ({LicenseBanner.Date(now.AddDays(12).AddHours(-2))}).", alert.TextContent, StringComparison.Ordinal);
         Assert.Equal("settings/licenses", alert.QuerySelector("a")!.GetAttribute("href"));
         Assert.DoesNotContain(key.Split('.')[1][..20], banner.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Render_ExpiringForAViewer_NoLinkToThePageTheyCannotOpen()
+    {
+        await World.InstallAsync(TestLicenses.Vendor.Issue("entraguard", expiresAt: World.Time.GetUtcNow().AddDays(5)));
+        Authorization.SetAuthorized("viewer@example.test");
+        Authorization.SetRoles(nameof(AdminRole.Viewer));
+
+        var banner = Render<LicenseBanner>();
+
+        var alert = banner.WaitForElement("[data-license-banner]");
+        Assert.Null(alert.QuerySelector("a"));
+        Assert.Contains("An Owner can install a new license.", alert.TextContent, StringComparison.Ordinal);
     }
 
     [Fact]
