@@ -240,6 +240,18 @@ public sealed class SplunkHecSenderTests
     }
 
     [Fact]
+    public async Task SendAsync_ReceiverAnswersWithAHugeBody_ThrowsWithoutReadingIt()
+    {
+        await using var receiver = await HecReceiver.StartAsync(Token);
+        receiver.OversizedAnswerBytes = 8 * 1024 * 1024;
+        await using var sender = Sender(Target(receiver));
+
+        var error = await Assert.ThrowsAsync<SiemDeliveryException>(() => sender.SendAsync(SiemHttpTestData.Batch(1, 1), CancellationToken.None));
+
+        Assert.Equal("HEC: the answer is larger than 1 MiB, so it was not read.", error.Message);
+    }
+
+    [Fact]
     public async Task SendAsync_TrustedCertificateForAnotherHostName_RefusesTheServer()
     {
         using var certificate = LoopbackHttpsServer.CreateSelfSignedCertificate("siem.example.test", loopbackNames: false);

@@ -132,11 +132,15 @@ public static class SiemHttpTransport
         };
     }
 
+    /// <summary>A receiver's answer is a short status document; a larger one is not read (a broken or hostile receiver
+    /// must not make the portal buffer gigabytes).</summary>
+    internal const int MaxAnswerBytes = 1024 * 1024;
+
     internal static HttpClient CreateClient(SiemTarget target, HttpMessageHandler? handler) =>
         // Timeouts are applied per request with the sender's TimeProvider, not by HttpClient.
         handler is null
-            ? new HttpClient(CreateHandler(target), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan }
-            : new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+            ? new HttpClient(CreateHandler(target), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan, MaxResponseContentBufferSize = MaxAnswerBytes }
+            : new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan, MaxResponseContentBufferSize = MaxAnswerBytes };
 
     /// <summary>Sends with a timeout of its own; transport failures become <see cref="SiemDeliveryException"/>.</summary>
     internal static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpRequestMessage request, TimeSpan timeout,
@@ -171,6 +175,7 @@ public static class SiemHttpTransport
             HttpRequestError.NameResolutionError => "the host name could not be resolved.",
             HttpRequestError.ConnectionError => "the connection was refused or could not be established.",
             HttpRequestError.SecureConnectionError => "the TLS handshake failed.",
+            HttpRequestError.ConfigurationLimitExceeded => $"the answer is larger than {MaxAnswerBytes / 1024 / 1024} MiB, so it was not read.",
             _ => "the request failed (" + e.HttpRequestError + ").",
         };
     }

@@ -57,6 +57,9 @@ public sealed class HecReceiver : LoopbackHttpsServer
     /// <summary>Event requests wait this long before answering (a blackholed receiver).</summary>
     public TimeSpan Hang { get; set; }
 
+    /// <summary>When above 0: the event endpoint answers 200 with a body of this many bytes (a broken or hostile receiver).</summary>
+    public int OversizedAnswerBytes { get; set; }
+
     /// <summary>An ackId reads true after this many polls; int.MaxValue = never.</summary>
     public int AckAfterPolls { get; set; }
 
@@ -87,6 +90,11 @@ public sealed class HecReceiver : LoopbackHttpsServer
             {
                 return Results.Empty;
             }
+        }
+
+        if (OversizedAnswerBytes > 0)
+        {
+            return Results.Text(new string(' ', OversizedAnswerBytes), "application/json");
         }
 
         if (!Authorized(context))
