@@ -66,6 +66,23 @@ public sealed class SiemCommandsTests : IDisposable
         Assert.All(audit, a => Assert.DoesNotContain(token, a.Details, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Add_TokenFromAFile_StoredAndNeverOnTheCommandLine()
+    {
+        var token = "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f";
+        var file = Path.Combine(DataDirectory, "hec.token");
+        Directory.CreateDirectory(DataDirectory);
+        await File.WriteAllTextAsync(file, token + "\n");
+
+        var added = await RunAsync("siem", "add", "--name", "Splunk", "--type", "splunk-hec", "--endpoint", "https://splunk.example.com:8088/", "--token-file", file);
+        var both = await RunAsync("siem", "add", "--name", "Two", "--type", "splunk-hec", "--endpoint", "https://splunk.example.com:8088/", "--token", token, "--token-file", file);
+
+        Assert.Equal(0, added.ExitCode);
+        Assert.Equal(token, Assert.Single((await StoreAsync()).Targets).Secret);
+        Assert.Equal(2, both.ExitCode);
+        Assert.Equal("Give the secret with --token or with --token-file, not both.", Assert.Single(both.ErrorLines));
+    }
+
     [Theory]
     [InlineData("syslog-tcp", "siem.example.com:0", null, null, "--endpoint: The port must be a number from 1 to 65535.")]
     [InlineData("syslog", "siem.example.com:514", null, null, "--type: Choose the type")]

@@ -31,14 +31,15 @@ internal static class SiemCommands
         var endpoint = new Option<string>("--endpoint") { Description = "host:port for syslog; an https URL for splunk-hec and webhook.", Required = true };
         var format = new Option<string?>("--format") { Description = "rfc5424|cef|leef (syslog; default rfc5424). HEC and webhooks send JSON." };
         var token = new Option<string?>("--token") { Description = "The HEC token, or the webhook signing secret (whsec_…). Never printed." };
-        var add = new Command("add", "Add a SIEM target (enabled). Prints the new target's id on the last line.") { name, type, endpoint, format, token };
+        var tokenFile = new Option<string?>("--token-file") { Description = "A file holding the token or secret instead of --token: keeps it out of the process list and the shell history." };
+        var add = new Command("add", "Add a SIEM target (enabled). Prints the new target's id on the last line.") { name, type, endpoint, format, token, tokenFile };
         add.SetAction((parse, ct) => AddAsync(start, new SiemTargetInput
         {
             Name = parse.GetValue(name),
             Type = parse.GetValue(type),
             Endpoint = parse.GetValue(endpoint),
             Format = parse.GetValue(format),
-            Secret = parse.GetValue(token),
+            Secret = Secret(parse.GetValue(token), parse.GetValue(tokenFile)),
         }, parse.InvocationConfiguration.Output, ct));
 
         var list = new Command("list", "List the SIEM targets: id, name, type, endpoint, format, filters, enabled, cursor.");
@@ -53,6 +54,35 @@ internal static class SiemCommands
         remove.SetAction((parse, ct) => RemoveAsync(start, parse.GetValue(removeId), parse.InvocationConfiguration.Output, ct));
 
         return new Command("siem", "Add, list, test and remove SIEM targets.") { list, add, test, remove };
+    }
+
+    /// <summary>The secret from --token or from the file --token-file names (first line, surrounding whitespace ignored).</summary>
+    private static string? Secret(string? token, string? file)
+    {
+        if (file is null)
+        {
+            return token;
+        }
+
+        if (token is not null)
+        {
+            throw new CliUsageException("Give the secret with --token or with --token-file, not both.");
+        }
+
+        try
+        {
+            var info = new FileInfo(file);
+            if (!info.Exists || info.Length > 8 * 1024)
+            {
+                throw new CliUsageException(info.Exists ? $"--token-file: {UsersCommands.Printable(file)} is larger than 8 KiB, so it holds no token." : $"--token-file: {UsersCommands.Printable(file)} does not exist.");
+            }
+
+            return File.ReadAllText(file).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliUsageException($"--token-file: {UsersCommands.Printable(file)} cannot be read.");
+        }
     }
 
     private static async Task<int> AddAsync(UsersCommands.ServicesFactory start, SiemTargetInput input, TextWriter output, CancellationToken cancellationToken)
