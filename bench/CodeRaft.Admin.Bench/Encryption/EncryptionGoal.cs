@@ -1,10 +1,4 @@
 using System.Globalization;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Reports;
-using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using Perfolizer.Horology;
 
 namespace CodeRaft.Admin.Bench.Encryption;
 
@@ -19,18 +13,7 @@ internal static class EncryptionGoal
 
     public static int Run()
     {
-        // In-process: nothing is generated or built, and the whole run stays well under a minute on two cores.
-        var job = Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithWarmupCount(3)
-            .WithIterationCount(10)
-            .WithIterationTime(TimeInterval.FromMilliseconds(250))
-            .WithId("InProcessShort");
-        var config = DefaultConfig.Instance
-            .AddJob(job)
-            .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
-
-        var summary = BenchmarkRunner.Run<EncryptionBenchmarks>(config);
+        var summary = InProcessShort.Run<EncryptionBenchmarks>();
         Console.WriteLine();
         if (summary.HasCriticalValidationErrors)
         {
@@ -41,8 +24,8 @@ internal static class EncryptionGoal
         var exitCode = 0;
         foreach (var size in (int[])[GoalSize, 64])
         {
-            var raw = Mean(summary, nameof(EncryptionBenchmarks.RawAesGcm_EncryptDecrypt), size);
-            var service = Mean(summary, nameof(EncryptionBenchmarks.Service_EncryptDecrypt), size);
+            var raw = InProcessShort.Mean(summary, nameof(EncryptionBenchmarks.RawAesGcm_EncryptDecrypt), "Size", size);
+            var service = InProcessShort.Mean(summary, nameof(EncryptionBenchmarks.Service_EncryptDecrypt), "Size", size);
             var label = size == GoalSize ? "1KB" : $"{size}B";
             if (raw is null || service is null)
             {
@@ -70,11 +53,6 @@ internal static class EncryptionGoal
         return exitCode;
     }
 
-    private static double? Mean(Summary summary, string method, int size) => summary.Reports
-        .Where(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method
-            && Convert.ToInt32(r.BenchmarkCase.Parameters[nameof(EncryptionBenchmarks.Size)], CultureInfo.InvariantCulture) == size)
-        .Select(r => r.ResultStatistics?.Mean)
-        .FirstOrDefault();
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

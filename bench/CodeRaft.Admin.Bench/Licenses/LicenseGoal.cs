@@ -1,10 +1,4 @@
 using System.Globalization;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Reports;
-using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using Perfolizer.Horology;
 
 namespace CodeRaft.Admin.Bench.Licenses;
 
@@ -22,19 +16,11 @@ internal static class LicenseGoal
 
     public static int Run()
     {
-        var job = Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithWarmupCount(3)
-            .WithIterationCount(10)
-            .WithIterationTime(TimeInterval.FromMilliseconds(250))
-            .WithId("InProcessShort");
-        var config = DefaultConfig.Instance.AddJob(job)
-            .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
-        var summary = BenchmarkRunner.Run<LicenseBenchmarks>(config);
+        var summary = InProcessShort.Run<LicenseBenchmarks>();
         Console.WriteLine();
-        var raw = Mean(summary, nameof(LicenseBenchmarks.RawSignatureCheck));
-        var uncached = Mean(summary, nameof(LicenseBenchmarks.Uncached));
-        var cached = Mean(summary, nameof(LicenseBenchmarks.Cached));
+        var raw = InProcessShort.Mean(summary, nameof(LicenseBenchmarks.RawSignatureCheck));
+        var uncached = InProcessShort.Mean(summary, nameof(LicenseBenchmarks.Uncached));
+        var cached = InProcessShort.Mean(summary, nameof(LicenseBenchmarks.Cached));
         if (summary.HasCriticalValidationErrors || raw is null || uncached is null || cached is null)
         {
             Console.Error.WriteLine("The license benchmark produced no result (see the log above; build with -c Release).");
@@ -49,9 +35,4 @@ internal static class LicenseGoal
             $"license verify (cached, what each request pays): {cached.Value:N1} ns = 1/{uncached.Value / cached.Value:N0} of the uncached verification (goal >= {MinimumCacheSpeedup:N0} x cheaper): {(cacheMet ? "PASS" : "FAIL")}"));
         return verifyMet && cacheMet ? 0 : 1;
     }
-
-    private static double? Mean(Summary summary, string method) => summary.Reports
-        .Where(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method)
-        .Select(r => r.ResultStatistics?.Mean)
-        .FirstOrDefault();
 }

@@ -1,10 +1,4 @@
 using System.Globalization;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Reports;
-using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using Perfolizer.Horology;
 
 namespace CodeRaft.Admin.Bench.Network;
 
@@ -19,15 +13,7 @@ internal static class AllowlistGoal
 
     public static int Run()
     {
-        var job = Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithWarmupCount(3)
-            .WithIterationCount(10)
-            .WithIterationTime(TimeInterval.FromMilliseconds(250))
-            .WithId("InProcessShort");
-        var config = DefaultConfig.Instance.AddJob(job)
-            .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
-        var summary = BenchmarkRunner.Run<AllowlistBenchmarks>(config);
+        var summary = InProcessShort.Run<AllowlistBenchmarks>();
         Console.WriteLine();
         if (summary.HasCriticalValidationErrors)
         {
@@ -38,8 +24,8 @@ internal static class AllowlistGoal
         var exitCode = 0;
         foreach (var shape in (string[])["typical", "worst-v4", "worst-v6"])
         {
-            var without = Mean(summary, nameof(AllowlistBenchmarks.WithoutAllowlist), shape);
-            var with = Mean(summary, nameof(AllowlistBenchmarks.WithAllowlist), shape);
+            var without = InProcessShort.Mean(summary, nameof(AllowlistBenchmarks.WithoutAllowlist), "Shape", shape);
+            var with = InProcessShort.Mean(summary, nameof(AllowlistBenchmarks.WithAllowlist), "Shape", shape);
             if (without is null || with is null)
             {
                 Console.Error.WriteLine($"The allowlist benchmark for '{shape}' produced no result (see the log above).");
@@ -56,10 +42,4 @@ internal static class AllowlistGoal
 
         return exitCode;
     }
-
-    private static double? Mean(Summary summary, string method, string shape) => summary.Reports
-        .Where(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method
-            && (string)r.BenchmarkCase.Parameters[nameof(AllowlistBenchmarks.Shape)] == shape)
-        .Select(r => r.ResultStatistics?.Mean)
-        .FirstOrDefault();
 }
