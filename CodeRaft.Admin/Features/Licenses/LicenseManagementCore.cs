@@ -75,7 +75,7 @@ public sealed class LicenseManagementCore(
     /// <summary>The same for a license file's bytes (the CLI): a file that is not UTF-8 text or too large is refused
     /// by <see cref="LicenseVerifier.Decode(ReadOnlySpan{byte})"/> and audited like any other refused key.</summary>
     public Task<LicenseCheckResult> PreviewFileAsync(UserOperator by, ReadOnlyMemory<byte> file, CancellationToken cancellationToken = default) =>
-        PreviewCoreAsync(by, (now, organization) => CheckFile(file, now, organization), cancellationToken);
+        PreviewCoreAsync(by, (now, organization) => verifier.Check(file.Span, now, organization), cancellationToken);
 
     private async Task<LicenseCheckResult> PreviewCoreAsync(UserOperator by, Func<DateTimeOffset, string?, LicenseDecoding> check, CancellationToken cancellationToken)
     {
@@ -101,7 +101,7 @@ public sealed class LicenseManagementCore(
 
     /// <summary>The same for a license file's bytes (the CLI), with the file rules of <see cref="LicenseVerifier.Decode(ReadOnlySpan{byte})"/>.</summary>
     public Task<LicenseResult> InstallFileAsync(UserOperator by, ReadOnlyMemory<byte> file, CancellationToken cancellationToken = default) =>
-        InstallCoreAsync(by, (now, organization) => CheckFile(file, now, organization), cancellationToken);
+        InstallCoreAsync(by, (now, organization) => verifier.Check(file.Span, now, organization), cancellationToken);
 
     private async Task<LicenseResult> InstallCoreAsync(UserOperator by, Func<DateTimeOffset, string?, LicenseDecoding> checkKey, CancellationToken cancellationToken)
     {
@@ -261,14 +261,6 @@ public sealed class LicenseManagementCore(
     }
 
     /// <summary><see cref="LicenseVerifier.Check"/> for a file's bytes: the file rules, then the same time and organization rules.</summary>
-    private LicenseDecoding CheckFile(ReadOnlyMemory<byte> file, DateTimeOffset now, string? organization)
-    {
-        var decoding = verifier.Decode(file.Span);
-        return decoding.License is { } license && LicenseVerifier.Rejection(license, now, organization) is { } rejection
-            ? decoding with { License = null, Rejection = rejection }
-            : decoding;
-    }
-
     private static Task<StoredOperator> OperatorAsync(AdminDbContext db, UserOperator by, CancellationToken ct) =>
         StoredOperator.LoadAsync(db, by, AdminPermission.ManageLicenses, Refusal, ct);
 

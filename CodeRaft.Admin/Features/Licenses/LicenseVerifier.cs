@@ -99,13 +99,17 @@ public sealed class LicenseVerifier(TrustedLicenseKeys keys)
     /// the future, expired beyond the grace period, another organization than <paramref name="installedOrganizationId"/>
     /// (null when no license is installed).
     /// </summary>
-    public LicenseDecoding Check(string? key, DateTimeOffset now, string? installedOrganizationId)
-    {
-        var decoding = Decode(key);
-        return decoding.License is { } license && Rejection(license, now, installedOrganizationId) is { } rejection
+    public LicenseDecoding Check(string? key, DateTimeOffset now, string? installedOrganizationId) =>
+        WithRules(Decode(key), now, installedOrganizationId);
+
+    /// <summary>The same for a license file's bytes, with the file rules of <see cref="Decode(ReadOnlySpan{byte})"/>.</summary>
+    public LicenseDecoding Check(ReadOnlySpan<byte> file, DateTimeOffset now, string? installedOrganizationId) =>
+        WithRules(Decode(file), now, installedOrganizationId);
+
+    private static LicenseDecoding WithRules(LicenseDecoding decoding, DateTimeOffset now, string? installedOrganizationId) =>
+        decoding.License is { } license && Rejection(license, now, installedOrganizationId) is { } rejection
             ? decoding with { License = null, Rejection = rejection }
             : decoding;
-    }
 
     public static LicenseRejection? Rejection(License license, DateTimeOffset now, string? installedOrganizationId)
     {
