@@ -18,13 +18,7 @@ public sealed class ApiKeyCommandsTests : IDisposable
 
     private Task<AppProcess.Result> RunAsync(params string[] args) => RunWithLogLevelAsync("Warning", args);
 
-    private Task<AppProcess.Result> RunWithLogLevelAsync(string logLevel, params string[] args) => AppProcess.RunAsync(_work.Path, new Dictionary<string, string?>
-    {
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        ["Storage__DataDirectory"] = DataDirectory,
-        ["CODERAFT_MASTER_SECRET"] = _secret,
-        ["Logging__LogLevel__Default"] = logLevel,
-    }, args);
+    private Task<AppProcess.Result> RunWithLogLevelAsync(string logLevel, params string[] args) => AppProcess.RunAsync(_work.Path, AppProcess.Environment(DataDirectory, _secret, extra: ("Logging__LogLevel__Default", logLevel)), args);
 
     private async Task<(List<ApiKey> Keys, List<AuditEntry> Audit)> StoreAsync()
     {

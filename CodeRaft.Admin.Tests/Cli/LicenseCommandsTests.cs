@@ -28,14 +28,8 @@ public sealed class LicenseCommandsTests : IDisposable
 
     private Task<AppProcess.Result> RunInAsync(string environment, params string[] args) => RunWithKeyFileAsync(environment, TestLicenses.Vendor.PublicKeyFile, args);
 
-    private Task<AppProcess.Result> RunWithKeyFileAsync(string environment, string keyFile, params string[] args) => AppProcess.RunAsync(_work.Path, new Dictionary<string, string?>
-    {
-        ["ASPNETCORE_ENVIRONMENT"] = environment,
-        ["Storage__DataDirectory"] = DataDirectory,
-        ["CODERAFT_MASTER_SECRET"] = _secret,
-        ["Licensing__TrustedPublicKeyFiles__0"] = keyFile,
-        ["Logging__LogLevel__Default"] = "Warning",
-    }, args);
+    private Task<AppProcess.Result> RunWithKeyFileAsync(string environment, string keyFile, params string[] args) => AppProcess.RunAsync(_work.Path,
+        AppProcess.Environment(DataDirectory, _secret, environment, ("Licensing__TrustedPublicKeyFiles__0", keyFile)), args);
 
     private string WriteFile(string name, string text) => WriteFile(name, Encoding.UTF8.GetBytes(text));
 

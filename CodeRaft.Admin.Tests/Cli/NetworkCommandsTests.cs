@@ -15,13 +15,7 @@ public sealed class NetworkCommandsTests : IDisposable
 
     private string DataDirectory => _work.Combine("data");
 
-    private Task<AppProcess.Result> RunAsync(params string[] args) => AppProcess.RunAsync(_work.Path, new Dictionary<string, string?>
-    {
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        ["Storage__DataDirectory"] = DataDirectory,
-        ["CODERAFT_MASTER_SECRET"] = _secret,
-        ["Logging__LogLevel__Default"] = "Warning",
-    }, args);
+    private Task<AppProcess.Result> RunAsync(params string[] args) => AppProcess.RunAsync(_work.Path, AppProcess.Environment(DataDirectory, _secret), args);
 
     private async Task<(List<AllowlistEntry> Entries, List<AuditEntry> Audit)> StoreAsync()
     {

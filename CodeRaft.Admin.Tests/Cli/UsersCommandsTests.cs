@@ -21,13 +21,7 @@ public sealed partial class UsersCommandsTests : IDisposable
 
     private Task<AppProcess.Result> RunAsync(params string[] args) => RunInModeAsync("Local", args);
 
-    private Task<AppProcess.Result> RunInModeAsync(string mode, params string[] args) => AppProcess.RunAsync(_work.Path, new Dictionary<string, string?>
-    {
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        ["Storage__DataDirectory"] = DataDirectory,
-        ["CODERAFT_MASTER_SECRET"] = _secret,
-        ["Authentication__Mode"] = mode,
-    }, args);
+    private Task<AppProcess.Result> RunInModeAsync(string mode, params string[] args) => AppProcess.RunAsync(_work.Path, AppProcess.Environment(DataDirectory, _secret, extra: ("Authentication__Mode", mode)), args);
 
     private async Task<(List<AdminUser> Users, List<AuditEntry> UsersAudit)> StoreAsync()
     {

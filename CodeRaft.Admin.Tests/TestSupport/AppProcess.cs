@@ -14,6 +14,28 @@ public static class AppProcess
 
     public static string AppDll { get; } = Path.Combine(AppContext.BaseDirectory, "CodeRaft.Admin.dll");
 
+    /// <summary>
+    /// The environment of a portal process on <paramref name="dataDirectory"/> unlocked with <paramref name="masterSecret"/>
+    /// (environment name, data directory, master secret, warnings only), plus <paramref name="extra"/> settings.
+    /// </summary>
+    public static Dictionary<string, string?> Environment(string dataDirectory, string masterSecret, string environmentName = "Production",
+        params (string Key, string? Value)[] extra)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = environmentName,
+            ["Storage__DataDirectory"] = dataDirectory,
+            ["CODERAFT_MASTER_SECRET"] = masterSecret,
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in extra)
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
+
     /// <summary>Runs to completion (bounded). Only the given environment is added; nothing is inherited from CODERAFT_*.</summary>
     public static async Task<Result> RunAsync(string workingDirectory, IDictionary<string, string?> environment, params string[] args)
     {
